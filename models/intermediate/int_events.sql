@@ -1,0 +1,97 @@
+-- User events of non-internal users, attributed to a task and to the query
+-- they concern:
+-- * task: the event's task_id when that task is known, else the task of its
+--   interaction_id;
+-- * concerned query: the event's interaction_id when it is a known query;
+--   else (only a task) the task's latest output requested at or before the
+--   event, else the task's first output, else the task's first query.
+-- The event counts in the date, feature and model of the query it concerns;
+-- with neither task nor query known it counts for retention and adoption only.
+with events as (
+    select events.*
+    from {{ ref('stg_raw__user_events') }} as events
+    left join {{ ref('int_users') }} as users
+        on events.user_id = users.user_id
+    where not coalesce(users.is_internal, false)
+),
+
+resolved as (
+    select
+        events.*,
+        named.interaction_id as named_interaction_id,
+        coalesce(tasks.task_id, named.task_id) as resolved_task_id
+    from events
+    left join {{ ref('int_tasks') }} as tasks
+        on events.task_id = tasks.task_id
+    left join {{ ref('int_interactions') }} as named
+        on events.interaction_id = named.interaction_id
+),
+
+latest_output_before as (
+    select
+        resolved.event_id,
+        outputs.interaction_id,
+        row_number() over (
+            partition by resolved.event_id
+            order by outputs.requested_at desc, outputs.attempt desc, outputs.interaction_id desc
+        ) as output_rank
+    from resolved
+    inner join {{ ref('int_interactions') }} as outputs
+        on resolved.resolved_task_id = outputs.task_id
+        and outputs.is_output
+        and outputs.requested_at <= resolved.occurred_at
+    where resolved.named_interaction_id is null
+        and resolved.resolved_task_id is not null
+),
+
+attributed as (
+    select
+        resolved.*,
+        coalesce(
+            resolved.named_interaction_id,
+            latest_output_before.interaction_id,
+            tasks.first_output_id,
+            tasks.first_interaction_id
+        ) as concerned_interaction_id
+    from resolved
+    left join latest_output_before
+        on resolved.event_id = latest_output_before.event_id
+        and latest_output_before.output_rank = 1
+    left join {{ ref('int_tasks') }} as tasks
+        on resolved.resolved_task_id = tasks.task_id
+)
+
+select
+    attributed.event_id,
+    attributed.user_id,
+    attributed.occurred_at,
+    cast(attributed.occurred_at as date) as occurred_date,
+    attributed.event_type,
+    attributed.role,
+    attributed.session_id,
+    attributed.task_id as raw_task_id,
+    attributed.interaction_id as raw_interaction_id,
+    attributed.resolved_task_id as task_id,
+    attributed.concerned_interaction_id,
+    concerned.requested_date as attributed_date,
+    concerned.feature as attributed_feature,
+    concerned.model as attributed_model,
+    coalesce(concerned.is_output, false) as concerns_output,
+    attributed.edit_distance,
+    attributed.output_chars,
+    case
+        when attributed.role = 'output_edited'
+            then {{ aimetrics.is_substantive_edit('attributed.edit_distance', 'attributed.output_chars') }}
+    end as is_substantive_edit,
+    (attributed.role in ('escalated', 'manual_fallback')
+        or (attributed.role = 'output_edited'
+            and {{ aimetrics.is_substantive_edit('attributed.edit_distance', 'attributed.output_chars') }}))
+        as is_intervention,
+    (attributed.role in ('output_rejected', 'regenerated', 'reprompted', 'escalated',
+                         'manual_fallback', 'feedback_negative')
+        or (attributed.role = 'output_edited'
+            and {{ aimetrics.is_substantive_edit('attributed.edit_distance', 'attributed.output_chars') }}))
+        as is_corrective
+from attributed
+left join {{ ref('int_interactions') }} as concerned
+    on attributed.concerned_interaction_id = concerned.interaction_id

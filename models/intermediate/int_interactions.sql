@@ -1,0 +1,67 @@
+-- Queries of non-internal users, with their cost (reported, else priced from
+-- model_pricing) and latency. Every later model starts from this one, so the
+-- internal-user exclusion happens once, here.
+with interactions as (
+    select interactions.*
+    from {{ ref('stg_raw__interactions') }} as interactions
+    left join {{ ref('int_users') }} as users
+        on interactions.user_id = users.user_id
+    where not coalesce(users.is_internal, false)
+),
+
+prices as (
+    select
+        interactions.interaction_id,
+        pricing.input_usd_per_1m_tokens,
+        pricing.output_usd_per_1m_tokens,
+        row_number() over (
+            partition by interactions.interaction_id
+            order by pricing.effective_from desc
+        ) as price_rank
+    from interactions
+    inner join {{ ref('stg_seeds__model_pricing') }} as pricing
+        on interactions.model = pricing.model
+        and pricing.effective_from <= cast(interactions.requested_at as date)
+    where interactions.cost_usd is null
+)
+
+select
+    interactions.interaction_id,
+    interactions.task_id,
+    interactions.user_id,
+    interactions.session_id,
+    interactions.feature,
+    interactions.model,
+    interactions.model_version,
+    interactions.requested_at,
+    interactions.responded_at,
+    cast(interactions.requested_at as date) as requested_date,
+    interactions.status,
+    interactions.status = 'ok' as is_output,
+    interactions.input_tokens,
+    interactions.output_tokens,
+    interactions.cost_usd as reported_cost_usd,
+    case
+        when interactions.cost_usd is not null then interactions.cost_usd
+        when prices.interaction_id is not null then
+            (coalesce(interactions.input_tokens, 0) * prices.input_usd_per_1m_tokens
+             + coalesce(interactions.output_tokens, 0) * prices.output_usd_per_1m_tokens) / 1000000.0
+        else 0
+    end as cost_usd,
+    case
+        when interactions.cost_usd is not null then 'reported'
+        when prices.interaction_id is not null then 'priced'
+        else 'unpriced'
+    end as cost_source,
+    interactions.confidence,
+    coalesce(interactions.attempt, 1) as attempt,
+    interactions.experiment_id,
+    interactions.variant,
+    case
+        when interactions.status = 'ok' and interactions.responded_at is not null
+            then 1000 * {{ aimetrics.seconds_between('interactions.requested_at', 'interactions.responded_at') }}
+    end as latency_ms
+from interactions
+left join prices
+    on interactions.interaction_id = prices.interaction_id
+    and prices.price_rank = 1

@@ -1,0 +1,101 @@
+-- One row per week (ISO, Monday) x feature x model with each of the six
+-- headline metrics, its numerator and denominator, its thresholds (from the
+-- metric_thresholds seed) and a status: healthy, at_risk, critical, or
+-- insufficient_data when the denominator is below var('min_sample').
+-- TTA is a median: its numerator is null and its denominator is the number of
+-- mature tasks with a TTA. RΔ has no model: each model row of a feature
+-- carries the feature's RΔ of that cohort week; its numerator is null and its
+-- denominator the smaller of the two groups.
+{%- set metrics = [
+    {'name': 'tcr', 'value': aimetrics.task_completion_rate('daily.tasks_completed', 'daily.tasks_mature'),
+     'numerator': 'daily.tasks_completed', 'denominator': 'daily.tasks_mature'},
+    {'name': 'hallucination_rate', 'value': aimetrics.hallucination_rate('daily.hallucinated_outputs', 'daily.reviewed_outputs'),
+     'numerator': 'daily.hallucinated_outputs', 'denominator': 'daily.reviewed_outputs'},
+    {'name': 'tta_p50_s', 'value': 'tta.tta_p50_s',
+     'numerator': 'cast(null as ' ~ aimetrics.type_double() ~ ')', 'denominator': 'coalesce(tta.tta_tasks, 0)'},
+    {'name': 'hitl_f', 'value': aimetrics.hitl_frequency('daily.interventions', 'daily.queries'),
+     'numerator': 'daily.interventions', 'denominator': 'daily.queries'},
+    {'name': 'retention_delta_pts', 'value': 'retention.retention_delta_pts',
+     'numerator': 'cast(null as ' ~ aimetrics.type_double() ~ ')',
+     'denominator': 'coalesce(case when retention.ai_users < retention.non_ai_users then retention.ai_users else retention.non_ai_users end, 0)'},
+    {'name': 'cpvo', 'value': aimetrics.cost_per_valid_output('daily.total_cost_usd', 'daily.valid_outputs'),
+     'numerator': 'daily.total_cost_usd', 'denominator': 'daily.valid_outputs'},
+] %}
+
+with daily as (
+    select
+        {{ aimetrics.week_start('metric_date') }} as week,
+        feature,
+        model,
+        sum(queries) as queries,
+        sum(tasks_mature) as tasks_mature,
+        sum(tasks_completed) as tasks_completed,
+        sum(reviewed_outputs) as reviewed_outputs,
+        sum(hallucinated_outputs) as hallucinated_outputs,
+        sum(interventions) as interventions,
+        sum(total_cost_usd) as total_cost_usd,
+        sum(valid_outputs) as valid_outputs
+    from {{ ref('metrics_daily') }}
+    group by {{ aimetrics.week_start('metric_date') }}, feature, model
+),
+
+tta as (
+    select
+        {{ aimetrics.week_start('task_date') }} as week,
+        feature,
+        model,
+        count(tta_s) as tta_tasks,
+        {{ aimetrics.percentile_cont('tta_s', 0.5) }} as tta_p50_s
+    from {{ ref('fct_tasks') }}
+    where is_mature
+    group by {{ aimetrics.week_start('task_date') }}, feature, model
+),
+
+retention as (
+    select cohort_week as week, feature, retention_delta_pts, ai_users, non_ai_users
+    from {{ ref('retention_weekly') }}
+),
+
+thresholds as (
+    select
+        {%- for m in metrics %}
+        max(case when metric = '{{ m.name }}' then direction end) as {{ m.name }}_direction,
+        max(case when metric = '{{ m.name }}' then healthy end) as {{ m.name }}_healthy,
+        max(case when metric = '{{ m.name }}' then critical end) as {{ m.name }}_critical{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('stg_seeds__metric_thresholds') }}
+),
+
+measured as (
+    select
+        daily.week,
+        daily.feature,
+        daily.model,
+        {%- for m in metrics %}
+        {{ m.value }} as {{ m.name }},
+        {{ m.numerator }} as {{ m.name }}_numerator,
+        {{ m.denominator }} as {{ m.name }}_denominator{{ ',' if not loop.last }}
+        {%- endfor %}
+    from daily
+    left join tta
+        on daily.week = tta.week and daily.feature = tta.feature and daily.model = tta.model
+    left join retention
+        on daily.week = retention.week and daily.feature = retention.feature
+)
+
+select
+    measured.week,
+    measured.feature,
+    measured.model,
+    {%- for m in metrics %}
+    measured.{{ m.name }},
+    measured.{{ m.name }}_numerator,
+    measured.{{ m.name }}_denominator,
+    thresholds.{{ m.name }}_healthy,
+    thresholds.{{ m.name }}_critical,
+    {{ aimetrics.metric_status('measured.' ~ m.name, 'thresholds.' ~ m.name ~ '_direction',
+        'thresholds.' ~ m.name ~ '_healthy', 'thresholds.' ~ m.name ~ '_critical',
+        'measured.' ~ m.name ~ '_denominator') }} as {{ m.name }}_status{{ ',' if not loop.last }}
+    {%- endfor %}
+from measured
+cross join thresholds
