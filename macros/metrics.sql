@@ -59,7 +59,7 @@
 {% macro default__is_substantive_edit(edit_distance, output_chars, ratio) -%}
     {%- set r = ratio if ratio is not none else var('substantive_edit_ratio', 0.10) -%}
     ({{ edit_distance }} is null or {{ output_chars }} is null or {{ output_chars }} = 0
-     or cast({{ edit_distance }} as {{ aimetrics.type_double() }}) / {{ output_chars }} >= {{ r }})
+     or cast({{ edit_distance }} as {{ aimetrics.type_double() }}) / {{ output_chars }} >= cast({{ r }} as {{ aimetrics.type_double() }}))
 {%- endmacro %}
 
 
@@ -72,7 +72,8 @@
     {{ return(adapter.dispatch('wilson_bound', 'aimetrics')(successes, trials, 1, z)) }}
 {%- endmacro %}
 {% macro default__wilson_bound(successes, trials, sign, z) -%}
-    {%- set z = z if z is not none else var('wilson_z', 1.959963984540054) -%}
+    {#- the literal is cast: some engines (DuckDB) read it as a DECIMAL and lose precision -#}
+    {%- set z = 'cast(' ~ (z if z is not none else var('wilson_z', 1.959963984540054)) ~ ' as ' ~ aimetrics.type_double() ~ ')' -%}
     {%- set n = 'cast(' ~ trials ~ ' as ' ~ aimetrics.type_double() ~ ')' -%}
     {%- set p = aimetrics.safe_divide(successes, trials) -%}
     (case when {{ trials }} > 0 then

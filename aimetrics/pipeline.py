@@ -1,0 +1,48 @@
+"""The main job: demo data -> raw tables -> dbt build -> scorecard."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from aimetrics.dbt_runner import DbtError, run_dbt
+from aimetrics.errors import AimetricsError
+
+
+def build(db_path: Path) -> None:
+    """dbt build (seeds, models, tests) on db_path; AimetricsError on failure."""
+    try:
+        run_dbt(["build"], duckdb_path=db_path)
+    except DbtError as exc:
+        raise AimetricsError(str(exc)) from exc
+
+
+def build_and_print(db_path: Path) -> None:
+    started = time.perf_counter()
+    build(db_path)
+    print(f"dbt build finished in {time.perf_counter() - started:.1f}s ({db_path})")
+    from aimetrics.scorecard import print_scorecard
+
+    print_scorecard(db_path)
+
+
+def load_demo(db_path: Path, scale: int, seed: int, out_dir: Path) -> dict[str, list[Path]]:
+    """Generate the demo files and load them into a fresh DuckDB file."""
+    from aimetrics.demo import generate
+    from aimetrics.load import load_files
+
+    db_path = Path(db_path)
+    for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    files = generate(scale=scale, seed=seed, out_dir=Path(out_dir))
+    for table, paths in files.items():
+        n = load_files(db_path, table, paths)
+        print(f"loaded {n:>9,} rows into raw.{table}")
+    return files
+
+
+def run_demo(db_path: Path, scale: int, seed: int, out_dir: Path) -> None:
+    started = time.perf_counter()
+    load_demo(db_path, scale, seed, out_dir)
+    print(f"demo data generated and loaded in {time.perf_counter() - started:.1f}s")
+    build_and_print(db_path)
