@@ -11,7 +11,49 @@
 {%- endmacro %}
 
 {% macro duckdb__clean_text(expr) -%}
-    nullif(trim(cast({{ expr }} as varchar), ' ' || chr(9) || chr(10) || chr(13)), '')
+    nullif(trim(cast({{ expr }} as varchar), ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)), '')
+{%- endmacro %}
+
+
+{#- Text kept exactly as written, except that a value empty after trimming is null. -#}
+{% macro blank_to_null(expr) -%}
+    case when {{ aimetrics.clean_text(expr) }} is null then null else cast({{ expr }} as {{ dbt.type_string() }}) end
+{%- endmacro %}
+
+
+{#- Strict parse of trimmed text into a contract type (bigint, double,
+    boolean); null when the text is not a literal of that type: '12.5' is not
+    an integer, 'nan' and 'inf' are not numbers, booleans are
+    true/false/t/f/yes/no/y/n/1/0 in any case. -#}
+{% macro parse_text(expr, contract_type) -%}
+    {{ return(adapter.dispatch('parse_text', 'aimetrics')(expr, contract_type)) }}
+{%- endmacro %}
+
+{% macro default__parse_text(expr, contract_type) -%}
+    {%- if contract_type == 'boolean' -%}
+        (case
+            when lower({{ expr }}) in ('true', 't', 'yes', 'y', '1') then true
+            when lower({{ expr }}) in ('false', 'f', 'no', 'n', '0') then false
+        end)
+    {%- elif contract_type == 'bigint' -%}
+        (case when {{ expr }} ~ '^[+-]?[0-9]+$' then cast({{ expr }} as {{ dbt.type_bigint() }}) end)
+    {%- elif contract_type == 'double' -%}
+        (case when {{ expr }} ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'
+            then cast({{ expr }} as {{ aimetrics.type_double() }}) end)
+    {%- else -%}
+        cast({{ expr }} as {{ contract_type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro duckdb__parse_text(expr, contract_type) -%}
+    {%- if contract_type == 'bigint' -%}
+        (case when regexp_full_match({{ expr }}, '[+-]?[0-9]+') then try_cast({{ expr }} as bigint) end)
+    {%- elif contract_type == 'double' -%}
+        (case when regexp_full_match({{ expr }}, '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?')
+            then try_cast({{ expr }} as double) end)
+    {%- else -%}
+        {{ aimetrics.default__parse_text(expr, contract_type) }}
+    {%- endif -%}
 {%- endmacro %}
 
 

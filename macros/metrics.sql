@@ -64,7 +64,8 @@
 
 
 {#- Wilson score interval for x successes in n trials (95% by default):
-    bounds of a proportion, null when n = 0. -#}
+    bounds of a proportion, null when n = 0; exactly 0 (lower) when x = 0 and
+    exactly 1 (upper) when x = n. -#}
 {% macro wilson_low(successes, trials, z=none) -%}
     {{ return(adapter.dispatch('wilson_bound', 'aimetrics')(successes, trials, -1, z)) }}
 {%- endmacro %}
@@ -72,11 +73,15 @@
     {{ return(adapter.dispatch('wilson_bound', 'aimetrics')(successes, trials, 1, z)) }}
 {%- endmacro %}
 {% macro default__wilson_bound(successes, trials, sign, z) -%}
-    {#- the literal is cast: some engines (DuckDB) read it as a DECIMAL and lose precision -#}
+    {#- the literal is cast: some engines (DuckDB) read it as a DECIMAL and lose precision;
+        the bounds are set exactly at x = 0 and x = n, where the formula is exact only up to rounding -#}
     {%- set z = 'cast(' ~ (z if z is not none else var('wilson_z', 1.959963984540054)) ~ ' as ' ~ aimetrics.type_double() ~ ')' -%}
     {%- set n = 'cast(' ~ trials ~ ' as ' ~ aimetrics.type_double() ~ ')' -%}
     {%- set p = aimetrics.safe_divide(successes, trials) -%}
-    (case when {{ trials }} > 0 then
+    (case
+        when not {{ trials }} > 0 then null
+        when {{ successes }} {{ '>=' if sign > 0 else '<=' }} {{ trials if sign > 0 else 0 }} then {{ 1 if sign > 0 else 0 }}
+        else
         ({{ p }} + {{ z }} * {{ z }} / (2 * {{ n }})
             {{ '+' if sign > 0 else '-' }} {{ z }} * sqrt({{ p }} * (1 - {{ p }}) / {{ n }} + {{ z }} * {{ z }} / (4 * {{ n }} * {{ n }})))
         / (1 + {{ z }} * {{ z }} / {{ n }})

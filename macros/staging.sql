@@ -89,11 +89,13 @@ typed as (
         cast(null as {{ dbt.type_string() }}) as {{ c.name }}__raw,
         {%- else -%}
             {%- set raw = 'source.' ~ adapter.quote(lc.name) -%}
-            {%- set raw_text = aimetrics.clean_text(raw) -%}
+            {%- set raw_text = aimetrics.blank_to_null(raw) -%}
+            {%- set landed_type = (lc.dtype or '') | lower -%}
             {%- if c.data_type == 'text' -%}
                 {%- if meta.get('enum') or meta.get('lowercase') -%}
-                    {%- set typed = 'lower(' ~ raw_text ~ ')' -%}
+                    {%- set typed = 'lower(' ~ aimetrics.clean_text(raw) ~ ')' -%}
                 {%- else -%}
+                    {#- identifiers and free text are kept exactly as written -#}
                     {%- set typed = raw_text -%}
                 {%- endif -%}
             {%- elif c.data_type == 'timestamp' -%}
@@ -101,7 +103,12 @@ typed as (
             {%- elif c.data_type == 'date' -%}
                 {%- set typed = 'cast(' ~ aimetrics.to_utc_timestamp(raw, lc.dtype) ~ ' as date)' -%}
             {%- elif aimetrics._is_text_type(lc.dtype) -%}
-                {%- set typed = aimetrics.safe_cast(raw_text, sql_type) -%}
+                {%- set typed = aimetrics.parse_text(aimetrics.clean_text(raw), c.data_type) -%}
+            {%- elif c.data_type == 'bigint' and ('double' in landed_type or 'float' in landed_type
+                                                  or 'real' in landed_type or 'decimal' in landed_type
+                                                  or 'numeric' in landed_type) -%}
+                {#- an integral number is an integer; 12.5 is the wrong type, not 13 -#}
+                {%- set typed = '(case when ' ~ raw ~ ' = floor(' ~ raw ~ ') then ' ~ aimetrics.safe_cast(raw, sql_type) ~ ' end)' -%}
             {%- else -%}
                 {%- set typed = aimetrics.safe_cast(raw, sql_type) -%}
             {%- endif %}
