@@ -34,6 +34,25 @@ def dbt_env(duckdb_path: str | os.PathLike | None = None) -> dict[str, str]:
     return env
 
 
+def _failure_summary(output: str, target_path: Path, limit: int = 12) -> str:
+    """The failing nodes and their messages, from run_results.json when dbt wrote one."""
+    results_file = target_path / "run_results.json"
+    lines = []
+    if results_file.exists():
+        results = json.loads(results_file.read_text()).get("results", [])
+        failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+        for r in failed[:limit]:
+            message = " ".join((r.get("message") or "").split())
+            lines.append(f"- {r['unique_id']}: {r['status']}: {message[:400]}")
+        if len(failed) > limit:
+            lines.append(f"- ... and {len(failed) - limit} more")
+    if not lines:  # parse or compile errors come before any result
+        keep = [ln for ln in output.splitlines() if ln.strip() and " SKIP " not in ln and " PASS " not in ln
+                and " START " not in ln and " OK " not in ln]
+        lines = keep[-25:]
+    return "\n".join(lines)
+
+
 def run_dbt(
     args: list[str],
     duckdb_path: str | os.PathLike | None = None,
@@ -46,20 +65,23 @@ def run_dbt(
     duckdb_path: the DuckDB file to build (default: env AIMETRICS_DUCKDB_PATH,
     else aimetrics.duckdb in the repo root). dbt_vars: passed as --vars.
     target_path: dbt's target folder (separate folders let tests run builds
-    side by side).
+    side by side). The error message lists the failing nodes and their
+    messages (from run_results.json), not the whole log.
     """
-    cmd = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR)]
+    target = Path(target_path) if target_path is not None else PROJECT_DIR / "target"
+    cmd = [dbt_executable(), "--no-use-colors", *args, "--project-dir", str(PROJECT_DIR),
+           "--target-path", str(target)]
     if dbt_vars:
         cmd += ["--vars", json.dumps(dbt_vars)]
-    if target_path is not None:
-        cmd += ["--target-path", str(target_path)]
     env = dbt_env(duckdb_path)
+    results_file = target / "run_results.json"
+    results_file.unlink(missing_ok=True)
     proc = subprocess.run(
         cmd, cwd=PROJECT_DIR, env=env, text=True,
         stdout=subprocess.PIPE if capture else None,
         stderr=subprocess.STDOUT if capture else None,
     )
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout or "").splitlines()[-60:])
-        raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
+        summary = _failure_summary(proc.stdout or "", target)
+        raise DbtError(f"dbt {args[0]} failed (exit {proc.returncode}):\n{summary}")
     return proc
