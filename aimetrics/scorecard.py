@@ -50,8 +50,23 @@ def format_cell(value, status: str, fmt: str) -> str:
     return f"[{STATUS_STYLE.get(status, '')}]{text}[/]"
 
 
+def quarantine_counts(db_path: Path) -> dict[str, int]:
+    """Rows per quarantine model ({raw table: rows})."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'quarantine' "
+            "union select view_name from duckdb_views() where schema_name = 'quarantine' order by 1"
+        ).fetchall() if t.startswith("quarantine_raw__")]
+        return {t.removeprefix("quarantine_raw__"): con.execute(f"select count(*) from quarantine.{t}").fetchone()[0]
+                for t in tables}
+    finally:
+        con.close()
+
+
 def print_scorecard(db_path: Path, weeks: int = 2, console: Console | None = None) -> None:
-    console = console or Console()
+    # a pipe or log file gets a table wide enough for the feature and model names
+    console = console or Console(width=None if Console().is_terminal else 120)
     rows = read_scorecard(db_path, weeks)
     if not rows:
         console.print("The scorecard is empty: no queries in the data.")
@@ -70,5 +85,9 @@ def print_scorecard(db_path: Path, weeks: int = 2, console: Console | None = Non
         console.print(table)
     console.print(
         "[green]healthy[/]  [yellow]at risk[/]  [bold red]critical[/]  [dim]insufficient data "
-        "(fewer than min_sample in the denominator)[/]"
+        "(fewer than min_sample in the denominator)[/]   — no value yet (e.g. RΔ needs 7 days after the week)"
     )
+    quarantined = quarantine_counts(db_path)
+    if any(quarantined.values()):
+        listed = ", ".join(f"{t} {n:,}" for t, n in quarantined.items() if n)
+        console.print(f"Quarantined rows (schema quarantine, each with its reason_code): {listed}")
