@@ -176,8 +176,12 @@ def _from_text(s: str, target: str) -> str:
         return (f"CASE WHEN try_cast({s} AS DOUBLE) = try_cast({s} AS BIGINT) "
                 f"THEN try_cast({s} AS BIGINT) END")
     if target == "TIMESTAMP":
-        # via TIMESTAMPTZ: a cast straight to TIMESTAMP would drop the offset.
-        return f"timezone('UTC', try_cast({s} AS TIMESTAMPTZ))"
+        # via TIMESTAMPTZ: a cast straight to TIMESTAMP would drop the offset. The offset is
+        # normalised first ('z' -> +00:00, no space before the sign), as staging's
+        # duckdb__to_utc_timestamp does; naive text is UTC (the session TimeZone is UTC).
+        normalised = (f"regexp_replace(regexp_replace({s}, '\\s*[zZ]$', '+00:00'), "
+                      f"'\\s+([+-]\\d\\d(:?\\d\\d)?)$', '\\1')")
+        return f"timezone('UTC', try_cast({normalised} AS TIMESTAMPTZ))"
     return f"try_cast({s} AS {target})"
 
 

@@ -101,10 +101,14 @@
         {#- try_cast(text as timestamp) silently drops an offset, so text with
             an offset goes through timestamptz; naive text is parsed as is,
             independent of the session time zone. -#}
+        {%- set text = aimetrics.clean_text(expr) -%}
         (case
-            when regexp_matches({{ aimetrics.clean_text(expr) }}, '\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?)$')
-                then timezone('UTC', try_cast({{ aimetrics.clean_text(expr) }} as timestamptz))
-            else try_cast({{ aimetrics.clean_text(expr) }} as timestamp)
+            when regexp_matches({{ text }}, '\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?)$')
+                {#- offset normalised first: 'z' -> +00:00, no space before the sign -#}
+                then timezone('UTC', try_cast(
+                    regexp_replace(regexp_replace({{ text }}, '\s*[zZ]$', '+00:00'), '\s+([+-]\d\d(:?\d\d)?)$', '\1')
+                    as timestamptz))
+            else try_cast({{ text }} as timestamp)
         end)
     {%- endif -%}
 {%- endmacro %}
