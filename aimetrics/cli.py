@@ -1,4 +1,4 @@
-"""Command line: ``aimetrics load | demo | build | scorecard``."""
+"""Command line: ``aimetrics load | demo | build | scorecard | check | run``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from aimetrics import PROJECT_DIR
+from aimetrics.checks import DEFAULT_DOCS_DIR
 from aimetrics.errors import AimetricsError
 
 
@@ -44,6 +45,29 @@ def _cmd_scorecard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from aimetrics.checks import summary, validate
+
+    report = validate(args.db, args.layer, docs_dir=args.docs_dir / args.layer)
+    print(summary(report))
+    if report.blocked:
+        print(f"aimetrics check {args.layer}: blocked by failed error-severity expectations (above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from aimetrics.checks import run_pipeline
+
+    return run_pipeline(args.db, docs_dir=args.docs_dir, target_path=args.target_path, dbt_vars=args.vars)
+
+
+def _cmd_portability(args: argparse.Namespace) -> int:
+    from aimetrics.portability import main as portability_main
+
+    return portability_main(verbose=args.verbose)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aimetrics", description=__doc__)
     parser.add_argument(
@@ -72,16 +96,40 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scorecard", help="print the scorecard of the last build")
     p.add_argument("--weeks", type=int, default=2, help="how many latest weeks to show")
     p.set_defaults(func=_cmd_scorecard)
+
+    docs_help = "folder for the GX Data Docs (HTML), one subfolder per layer (default: data_docs in the repo)"
+    p = sub.add_parser("check", help="validate the raw tables or the marts against their GX suites (contracts/)")
+    p.add_argument("layer", choices=["raw", "marts"], help="raw: before dbt build; marts: after it")
+    p.add_argument("--docs-dir", type=Path, default=DEFAULT_DOCS_DIR, help=docs_help)
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("run", help="check raw -> dbt build -> check marts, stopping at the first blocking failure")
+    p.add_argument("--docs-dir", type=Path, default=DEFAULT_DOCS_DIR, help=docs_help)
+    p.add_argument("--target-path", type=Path, default=None,
+                   help="dbt target folder (default: target in the repo)")
+    p.add_argument("--vars", default=None, metavar="YAML",
+                   help="dbt vars, e.g. '{min_sample: 50}': numbers, booleans, lists of numbers or plain names")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("portability", help="compile the project and check its SQL transpiles to Snowflake, "
+                                           "BigQuery and Databricks (sqlglot); exit 1 on an untranslatable construct")
+    p.add_argument("--verbose", action="store_true", help="also list the findings covered by dispatched macro variants")
+    p.set_defaults(func=_cmd_portability)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
     except AimetricsError as exc:
         print(f"aimetrics {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        code = 2
+    if argv is None and "great_expectations" in sys.modules:  # the program (check, run), not a test calling main()
+        from aimetrics.gx_compat import exit_without_teardown
+
+        exit_without_teardown(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -59,13 +59,15 @@ def run_dbt(
     dbt_vars: dict | None = None,
     capture: bool = True,
     target_path: str | os.PathLike | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run ``dbt ARGS`` in the project; raise DbtError when it fails.
 
     duckdb_path: the DuckDB file to build (default: env AIMETRICS_DUCKDB_PATH,
     else aimetrics.duckdb in the repo root). dbt_vars: passed as --vars.
     target_path: dbt's target folder (separate folders let tests run builds
-    side by side). The error message lists the failing nodes and their
+    side by side). env: extra environment variables for dbt (e.g.
+    AIMETRICS_TARGET=postgres and the AIMETRICS_PG_* connection). The error message lists the failing nodes and their
     messages (from run_results.json), not the whole log.
     """
     target = Path(target_path) if target_path is not None else PROJECT_DIR / "target"
@@ -73,7 +75,10 @@ def run_dbt(
            "--target-path", str(target)]
     if dbt_vars:
         cmd += ["--vars", json.dumps(dbt_vars)]
+    extra_env = env
     env = dbt_env(duckdb_path)
+    if extra_env:
+        env.update(extra_env)
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)
     proc = subprocess.run(

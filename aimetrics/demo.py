@@ -99,6 +99,19 @@ planted              metrics_daily columns                 expectation
 * Outage (``PLANTED['outage']``): on 2026-07-15, 90% of user events (any
   type) are lost. Queries and reviews are not. Acceptance on that day is 0.1 x
   the planted rate; the tests leave the day out elsewhere.
+* Rubber-stamping (``PLANTED['rubber_stamping']``): in weeks 9 and 10
+  (2026-08-03, 2026-08-10) email_draft users accept more outputs unread:
+  ``ACCEPT`` gains 0.07 of probability per week (taken half from
+  ``REGENERATE``, half from ``REPROMPT``), so acceptance rises week over week,
+  while the chance that an accepted or verified output leads to a
+  ``reply_received`` (downstream success) falls from 0.5 by 0.15 per week.
+  ``guardrails_weekly`` flags exactly those two weeks. Every planted rate
+  above follows (``expected_rates`` reads the same tables).
+* Text checks (``PLANTED['text_checks']``): 30% of search_answer outputs carry
+  the optional ``output_text``, ``final_text`` and ``source_text``; the answer
+  restates a figure, a name and a date of its source, except that a truly
+  hallucinated answer misstates the figure, so the Tier-1 fact check
+  (``int_text_checks``) fails exactly on those.
 * Internal users (``is_internal`` true, 1.5% of users, plus a QA bot active
   2026-08-27..30, after the calendar): nothing of theirs may reach a mart, and
   the last metric_date stays 2026-08-23.
@@ -391,6 +404,15 @@ DECAY = {
     "accept_to_reject_per_week": 0.010,
 }
 OUTAGE = {"date": "2026-07-15", "drop_probability": 0.9}
+#: rubber-stamping: in these weeks users of the feature accept more and more outputs unread (probability moves
+#: from regenerate / re-prompt to ACCEPT) while fewer accepted outputs lead to downstream success
+RUBBER_STAMP = {
+    "feature": "email_draft",
+    "weeks": (9, 10),                      # 2026-08-03 and 2026-08-10; week 11 is back to normal
+    "accept_shift_per_week": 0.07,         # k-th week: +0.07 k on ACCEPT, half from REGENERATE, half from REPROMPT
+    "downstream_success": 0.5,             # P(reply_received | ACCEPT or VERIFY output) of the feature otherwise
+    "downstream_drop_per_week": 0.15,      # k-th week: 0.5 - 0.15 k
+}
 _OUTAGE_DAY = day_index(OUTAGE["date"])
 P_INTERACTION_DUPLICATE = 0.03
 P_DUPLICATE_NULL_INGESTED = 0.1   # of those: the older copy has a null ingested_at
@@ -398,6 +420,12 @@ P_EVENT_RESENT = 0.01
 P_EVENT_EXACT_COPY = 0.002
 P_EVENT_LATE = 0.02               # ingested 2..5 days after it occurred
 P_ENUM_VARIANT = 0.01             # ' OK', 'Suggestion_Inserted ', 'LLM_Judge', ...
+#: optional text columns (output_text, final_text, source_text) on a share of the feature's outputs, for the
+#: Tier-1 text checks: the answer restates a figure, a name and a date of its source; a truly hallucinated
+#: answer gets another figure (so the fact check fails on it); the answer is used as is (final = output)
+TEXT_CHECKS = {"feature": "search_answer", "share": 0.3}
+TEXT_NAMES = ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Margaret Hamilton",
+              "Tim Berners-Lee")
 EXPERIMENT = {"experiment_id": "exp_email_tone", "feature": "email_draft", "from_date": "2026-06-22",
               "variants": ("control", "concise")}
 
@@ -516,6 +544,22 @@ def _price_arrays() -> tuple[np.ndarray, np.ndarray]:
 # regimes: the probability tables of one cell in one week
 
 
+def _rubber_stamp_k(feature: str, week: int) -> int:
+    """1, 2, ... in the k-th rubber-stamping week of the feature, else 0."""
+    weeks = RUBBER_STAMP["weeks"]
+    if feature == RUBBER_STAMP["feature"] and week in weeks:
+        return week - weeks[0] + 1
+    return 0
+
+
+def downstream_success_prob(feature: str, week: int) -> float:
+    """P(a reply_received event | an ACCEPT or VERIFY output) of the feature in that week (0 for features
+    without downstream events)."""
+    if feature not in ("email_draft", "support_reply"):
+        return 0.0
+    return RUBBER_STAMP["downstream_success"] - RUBBER_STAMP["downstream_drop_per_week"] * _rubber_stamp_k(feature, week)
+
+
 def _regime_params(feature: str, model: str, week: int):
     """(status probs, true hallucination rate, reactions if not hallucinated, if hallucinated, version)."""
     status = np.array(STATUS_PROBS[model], dtype=float)
@@ -530,6 +574,15 @@ def _regime_params(feature: str, model: str, week: int):
             r[K["ACCEPT"]] -= shift
             r[K["REJECT"]] += shift
             assert r.min() >= 0
+    k = _rubber_stamp_k(feature, week)
+    if k:
+        shift = RUBBER_STAMP["accept_shift_per_week"] * k
+        for r in (r0, r1):
+            r[K["ACCEPT"]] += shift
+            r[K["REGENERATE"]] -= shift / 2
+            r[K["REPROMPT"]] -= shift / 2
+            assert r.min() >= -1e-12
+            np.clip(r, 0.0, None, out=r)
     return status, h, r0, r1, version_of(feature, model, week)
 
 
@@ -707,6 +760,16 @@ def _build_planted() -> dict:
         "decay": decay,
         "retention": retention,
         "outage": {**OUTAGE, "expected_event_share_kept": 1 - OUTAGE["drop_probability"]},
+        "text_checks": {**TEXT_CHECKS, "note": "the fact check fails exactly on the truly hallucinated answers "
+                                                 "with texts; final_text = output_text (edit distance 0)"},
+        "rubber_stamping": {
+            **{k: v for k, v in RUBBER_STAMP.items() if k != "weeks"},
+            "weeks": [day_date(7 * w).isoformat() for w in RUBBER_STAMP["weeks"]],
+            # each rubber-stamping week against the week before it: acceptance up, downstream success down
+            "flagged_weeks": [day_date(7 * w).isoformat() for w in RUBBER_STAMP["weeks"]],
+            "weekly_downstream_success_prob": {
+                day_date(7 * w).isoformat(): downstream_success_prob(RUBBER_STAMP["feature"], w) for w in range(N_WEEKS)},
+        },
         "internal": {"share_of_users": P_INTERNAL, "qa_bot_user": QA_BOT_USER,
                      "qa_bot_dates": [day_date(d).isoformat() for d in QA_BOT_DAYS]},
         "infra": {"platform_per_query": INFRA_PLATFORM_PER_QUERY, "vector_db_per_query": INFRA_VECTOR_DB_PER_QUERY,
@@ -959,6 +1022,9 @@ def _reaction_events(rng: np.random.Generator, ch: _Chunk, out_tokens: np.ndarra
     ev = _Events()
     kind, t0 = ch.q_kind, ch.q_t0
     feat = ch.t_feat[ch.q_task]
+    q_week = ch.t_day[ch.q_task] // 7
+    ds_table = np.array([[downstream_success_prob(f, w) for w in range(_N_WEEKS_EXT)] for f in FEATURES])
+    p_downstream = ds_table[feat, np.minimum(q_week, _N_WEEKS_EXT - 1)]
 
     def sel(*names: str) -> np.ndarray:
         return np.flatnonzero(np.isin(kind, [K[n] for n in names]))
@@ -1006,7 +1072,7 @@ def _reaction_events(rng: np.random.Generator, ch: _Chunk, out_tokens: np.ndarra
         """thumbs_up, downstream success, and a thumbs_down after the 5-minute window."""
         m = rng.random(len(idx)) < 0.15
         ev.add(idx[m], ET["thumbs_up"], t_accept[m] + u(idx[m], 5, 120))
-        m = (rng.random(len(idx)) < 0.5) & np.isin(feat[idx], [0, 1])
+        m = rng.random(len(idx)) < p_downstream[idx]
         ev.add(idx[m], ET["reply_received"], t_accept[m] + u(idx[m], 600, 5400))
         m = rng.random(len(idx)) < 0.05
         late = np.where(rng.random(int(m.sum())) < 0.2, 300 * _US + 1000, u(idx[m], 301, 3600))
@@ -1097,6 +1163,27 @@ def _reaction_events(rng: np.random.Generator, ch: _Chunk, out_tokens: np.ndarra
 # id and text helpers
 
 
+def _answer_texts(rng: np.random.Generator, eligible: np.ndarray, hallucinated: np.ndarray) -> dict[str, pa.Array]:
+    """output_text / final_text / source_text for a TEXT_CHECKS['share'] of the eligible outputs (else null).
+
+    Drawn from their own generator, so the other columns do not depend on them."""
+    n = len(eligible)
+    has = eligible & (rng.random(n) < TEXT_CHECKS["share"])
+    figure = rng.integers(1_000, 100_000, n)
+    name = rng.integers(0, len(TEXT_NAMES), n)
+    day = rng.integers(0, 365, n)
+    out = np.full(n, None, dtype=object)
+    src = np.full(n, None, dtype=object)
+    for i in np.flatnonzero(has):
+        d = date(2025, 1, 1) + timedelta(days=int(day[i]))
+        who = TEXT_NAMES[name[i]]
+        said = int(figure[i]) + (7 if hallucinated[i] else 0)
+        out[i] = f"{who} reported {said:,} units on {d.strftime('%B')} {d.day}, {d.year}."
+        src[i] = f"Quarterly note. On {d.isoformat()}, {who} reported a total of {int(figure[i])} units."
+    return {"output_text": pa.array(out, pa.string()), "final_text": pa.array(out, pa.string()),
+            "source_text": pa.array(src, pa.string())}
+
+
 def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(prefix, pc.cast(pa.array(numbers, pa.int64()), pa.string()), "")
 
@@ -1159,7 +1246,8 @@ SCHEMAS = {
         ("model_version", pa.string()), ("requested_at", pa.timestamp("us")), ("responded_at", pa.timestamp("us")),
         ("status", pa.string()), ("input_tokens", pa.int64()), ("output_tokens", pa.int64()),
         ("cost_usd", pa.float64()), ("confidence", pa.float64()), ("attempt", pa.int64()),
-        ("experiment_id", pa.string()), ("variant", pa.string()), ("ingested_at", pa.timestamp("us"))]),
+        ("experiment_id", pa.string()), ("variant", pa.string()), ("output_text", pa.string()),
+        ("final_text", pa.string()), ("source_text", pa.string()), ("ingested_at", pa.timestamp("us"))]),
     "user_events": pa.schema([
         ("event_id", pa.string()), ("user_id", pa.string()), ("occurred_at", pa.timestamp("us")),
         ("event_type", pa.string()), ("session_id", pa.string()), ("task_id", pa.string()),
@@ -1300,6 +1388,8 @@ def _emit_chunk(rng: np.random.Generator, ch: _Chunk, cnt: _Counters, acc: _Accu
         "attempt": ch.q_attempt,
         "experiment_id": pa.array(np.where(exp_on, EXPERIMENT["experiment_id"], None), pa.string()),
         "variant": pa.array(np.where(exp_on, np.array(EXPERIMENT["variants"])[q_user % 2], None), pa.string()),
+        **_answer_texts(np.random.default_rng([int(cnt.query), 4242]),
+                        ok & (q_feat == FEATURES.index(TEXT_CHECKS["feature"])), ch.q_hall),
         "ingested_at": _ts(ch.q_req + ingest_delay),
     }
     inter_t = _table("interactions", inter)

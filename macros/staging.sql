@@ -109,6 +109,11 @@ typed as (
                                                   or 'numeric' in landed_type) -%}
                 {#- an integral number is an integer; 12.5 is the wrong type, not 13 -#}
                 {%- set typed = '(case when ' ~ raw ~ ' = floor(' ~ raw ~ ') then ' ~ aimetrics.safe_cast(raw, sql_type) ~ ' end)' -%}
+            {%- elif c.data_type == 'double' -%}
+                {#- NaN and +-Infinity are not numbers: the wrong type, as 'nan' and 'inf' are in text -#}
+                {%- set cast_raw = aimetrics.safe_cast(raw, sql_type) -%}
+                {%- set typed = '(case when ' ~ cast_raw ~ ' between -1.7976931348623157e308 and 1.7976931348623157e308 then '
+                                ~ cast_raw ~ ' end)' -%}
             {%- else -%}
                 {%- set typed = aimetrics.safe_cast(raw, sql_type) -%}
             {%- endif %}

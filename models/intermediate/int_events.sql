@@ -7,6 +7,10 @@
 --   event, else the task's first output, else the task's first query.
 -- The event counts in the date, feature and model of the query it concerns;
 -- with neither task nor query known it counts for retention and adoption only.
+-- An output_edited event that reports no edit size (edit_distance or
+-- output_chars null) takes the size measured between the concerned output's
+-- text and its final text by the Tier-1 text checks (int_text_checks, empty
+-- unless var('python_udfs_enabled')).
 with events as (
     select events.*
     from {{ ref('stg_raw__user_events') }} as events
@@ -59,6 +63,28 @@ attributed as (
         and latest_output_before.output_rank = 1
     left join {{ ref('int_tasks') }} as tasks
         on resolved.resolved_task_id = tasks.task_id
+),
+
+sized as (
+    select
+        attributed.*,
+        case
+            when attributed.role = 'output_edited'
+                and (attributed.edit_distance is null or attributed.output_chars is null)
+                and text_checks.final_edit_distance is not null
+                then text_checks.final_edit_distance
+            else attributed.edit_distance
+        end as sized_edit_distance,
+        case
+            when attributed.role = 'output_edited'
+                and (attributed.edit_distance is null or attributed.output_chars is null)
+                and text_checks.final_edit_distance is not null
+                then text_checks.output_chars
+            else attributed.output_chars
+        end as sized_output_chars
+    from attributed
+    left join {{ ref('int_text_checks') }} as text_checks
+        on attributed.concerned_interaction_id = text_checks.interaction_id
 )
 
 select
@@ -77,21 +103,21 @@ select
     concerned.feature as attributed_feature,
     concerned.model as attributed_model,
     coalesce(concerned.is_output, false) as concerns_output,
-    attributed.edit_distance,
-    attributed.output_chars,
+    attributed.sized_edit_distance as edit_distance,
+    attributed.sized_output_chars as output_chars,
     case
         when attributed.role = 'output_edited'
-            then {{ aimetrics.is_substantive_edit('attributed.edit_distance', 'attributed.output_chars') }}
+            then {{ aimetrics.is_substantive_edit('attributed.sized_edit_distance', 'attributed.sized_output_chars') }}
     end as is_substantive_edit,
     (attributed.role in ('escalated', 'manual_fallback')
         or (attributed.role = 'output_edited'
-            and {{ aimetrics.is_substantive_edit('attributed.edit_distance', 'attributed.output_chars') }}))
+            and {{ aimetrics.is_substantive_edit('attributed.sized_edit_distance', 'attributed.sized_output_chars') }}))
         as is_intervention,
     (attributed.role in ('output_rejected', 'regenerated', 'reprompted', 'escalated',
                          'manual_fallback', 'feedback_negative')
         or (attributed.role = 'output_edited'
-            and {{ aimetrics.is_substantive_edit('attributed.edit_distance', 'attributed.output_chars') }}))
+            and {{ aimetrics.is_substantive_edit('attributed.sized_edit_distance', 'attributed.sized_output_chars') }}))
         as is_corrective
-from attributed
+from sized as attributed
 left join {{ ref('int_interactions') }} as concerned
     on attributed.concerned_interaction_id = concerned.interaction_id

@@ -2,12 +2,34 @@
 -- is the latest human_expert verdict (tier 2) if there is one, else the latest
 -- tier-1 verdict (llm_judge or automated; a tie on time goes to llm_judge, any
 -- other tie to the larger review_id). Tier 3 (behaviour) is in fct_interactions.
-with reviews as (
+-- The fact-consistency verdicts of the Tier-1 text checks (int_text_checks,
+-- empty unless var('python_udfs_enabled')) are `automated` reviews too, of
+-- dimension var('fact_check_dimension') (default groundedness), made at the
+-- response.
+with all_reviews as (
+    select review_id, interaction_id, reviewer_kind, dimension, verdict, score, severity, reviewed_at, reviewer_id
+    from {{ ref('stg_raw__output_reviews') }}
+    union all
+    select
+        'text_check:' || interaction_id as review_id,
+        interaction_id,
+        'automated' as reviewer_kind,
+        '{{ var('fact_check_dimension', 'groundedness') }}' as dimension,
+        fact_check_verdict as verdict,
+        cast(unsupported_facts as {{ aimetrics.type_double() }}) as score,
+        cast(null as {{ dbt.type_string() }}) as severity,
+        checked_at as reviewed_at,
+        'aimetrics.fact_check' as reviewer_id
+    from {{ ref('int_text_checks') }}
+    where fact_check_verdict is not null
+),
+
+reviews as (
     select
         reviews.*,
         case when reviews.reviewer_kind = 'human_expert' then 2 else 1 end as tier,
         case when reviews.reviewer_kind = 'llm_judge' then 1 else 0 end as kind_priority
-    from {{ ref('stg_raw__output_reviews') }} as reviews
+    from all_reviews as reviews
     inner join {{ ref('int_interactions') }} as interactions
         on reviews.interaction_id = interactions.interaction_id
 ),

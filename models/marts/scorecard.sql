@@ -6,6 +6,11 @@
 -- mature tasks with a TTA. RΔ has no model: each model row of a feature
 -- carries the feature's RΔ of that cohort week; its numerator is null and its
 -- denominator the smaller of the two groups.
+-- Verdicts of the metric catalogue ride along: the week's ECE and its status
+-- (calibration_weekly), a drift alert of any model_version of the cell
+-- (drift_weekly), a failed release gate of any model_version the cell served
+-- that week (eval_release_gate), the feature's rubber-stamping flag and
+-- segment guardrail (guardrails_weekly), and the week's flagged telemetry days.
 {%- set metrics = [
     {'name': 'tcr', 'value': aimetrics.task_completion_rate('daily.tasks_completed', 'daily.tasks_mature'),
      'numerator': 'daily.tasks_completed', 'denominator': 'daily.tasks_mature'},
@@ -66,6 +71,48 @@ thresholds as (
     from {{ ref('stg_seeds__metric_thresholds') }}
 ),
 
+calibration as (
+    select week, feature, model, ece, ece_status
+    from {{ ref('calibration_weekly') }}
+),
+
+drift as (
+    select week, feature, model, max(case when alert then 1 else 0 end) = 1 as drift_alert
+    from {{ ref('drift_weekly') }}
+    group by week, feature, model
+),
+
+served_versions as (
+    select distinct {{ aimetrics.week_start('requested_date') }} as week, feature, model, model_version
+    from {{ ref('fct_interactions') }}
+    where model_version is not null
+),
+
+gates as (
+    select
+        served_versions.week,
+        served_versions.feature,
+        served_versions.model,
+        max(case when gate.gate_status = 'fail' then 1 else 0 end) = 1 as release_gate_failed
+    from served_versions
+    inner join {{ ref('eval_release_gate') }} as gate
+        on served_versions.model_version = gate.model_version
+    group by served_versions.week, served_versions.feature, served_versions.model
+),
+
+guardrails as (
+    select week, feature, rubber_stamping_flag, segment_guardrail_breached
+    from {{ ref('guardrails_weekly') }}
+),
+
+telemetry as (
+    select
+        {{ aimetrics.week_start('metric_date') }} as week,
+        sum(case when is_flagged then 1 else 0 end) as flagged_days
+    from {{ ref('telemetry_health_daily') }}
+    group by {{ aimetrics.week_start('metric_date') }}
+),
+
 measured as (
     select
         daily.week,
@@ -95,7 +142,24 @@ select
     thresholds.{{ m.name }}_critical,
     {{ aimetrics.metric_status('measured.' ~ m.name, 'thresholds.' ~ m.name ~ '_direction',
         'thresholds.' ~ m.name ~ '_healthy', 'thresholds.' ~ m.name ~ '_critical',
-        'measured.' ~ m.name ~ '_denominator') }} as {{ m.name }}_status{{ ',' if not loop.last }}
+        'measured.' ~ m.name ~ '_denominator') }} as {{ m.name }}_status,
     {%- endfor %}
+    calibration.ece,
+    coalesce(calibration.ece_status, 'insufficient_data') as ece_status,
+    coalesce(drift.drift_alert, false) as drift_alert,
+    coalesce(gates.release_gate_failed, false) as release_gate_failed,
+    coalesce(guardrails.rubber_stamping_flag, false) as rubber_stamping_flag,
+    coalesce(guardrails.segment_guardrail_breached, false) as segment_guardrail_breached,
+    cast(coalesce(telemetry.flagged_days, 0) as {{ dbt.type_bigint() }}) as telemetry_flagged_days
 from measured
 cross join thresholds
+left join calibration
+    on measured.week = calibration.week and measured.feature = calibration.feature and measured.model = calibration.model
+left join drift
+    on measured.week = drift.week and measured.feature = drift.feature and measured.model = drift.model
+left join gates
+    on measured.week = gates.week and measured.feature = gates.feature and measured.model = gates.model
+left join guardrails
+    on measured.week = guardrails.week and measured.feature = guardrails.feature
+left join telemetry
+    on measured.week = telemetry.week
