@@ -1,4 +1,4 @@
-"""Command line: ``aimetrics load | demo | build | scorecard | check | run``."""
+"""Command line: ``aimetrics load | demo | build | scorecard | check | run | portability``."""
 
 from __future__ import annotations
 
