@@ -1,4 +1,4 @@
-"""Command line: ``aimetrics load | demo | build | scorecard | check | run | portability``."""
+"""Command line: ``aimetrics load | demo | build | scorecard | check | run | portability | evaluate``."""
 
 from __future__ import annotations
 
@@ -68,6 +68,12 @@ def _cmd_portability(args: argparse.Namespace) -> int:
     return portability_main(verbose=args.verbose)
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from aimetrics.evaluate import main as evaluate_main
+
+    return evaluate_main(manifest_path=args.manifest, verbose=args.verbose)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aimetrics", description=__doc__)
     parser.add_argument(
@@ -115,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
                                            "BigQuery and Databricks (sqlglot); exit 1 on an untranslatable construct")
     p.add_argument("--verbose", action="store_true", help="also list the findings covered by dispatched macro variants")
     p.set_defaults(func=_cmd_portability)
+
+    p = sub.add_parser("evaluate", help="dbt-project-evaluator's rules on the project's manifest; exit 1 on a "
+                                        "finding not excepted in seeds/dbt_project_evaluator_exceptions.csv")
+    p.add_argument("--manifest", type=Path, default=None,
+                   help="a manifest.json to read (default: run dbt parse into a temporary folder)")
+    p.add_argument("--verbose", action="store_true", help="also list the excepted findings and their reasons")
+    p.set_defaults(func=_cmd_evaluate)
     return parser
 
 

@@ -43,7 +43,7 @@
 {%- endmacro %}
 {% macro default__release_gate_passed(diff_ci_low) -%}
     (case when {{ diff_ci_low }} is not null
-        then {{ diff_ci_low }} >= -cast({{ var('release_gate_tolerance', 0.02) }} as {{ aimetrics.type_double() }}) end)
+        then {{ diff_ci_low }} >= -cast({{ var('release_gate_tolerance') }} as {{ aimetrics.type_double() }}) end)
 {%- endmacro %}
 
 
@@ -68,7 +68,7 @@
     {{ return(adapter.dispatch('calibration_bin', 'aimetrics')(confidence, bins)) }}
 {%- endmacro %}
 {% macro default__calibration_bin(confidence, bins) -%}
-    {%- set b = bins if bins is not none else var('calibration_bins', 10) -%}
+    {%- set b = bins if bins is not none else var('calibration_bins') -%}
     {%- set scaled = 'floor(cast(' ~ confidence ~ ' as ' ~ aimetrics.type_double() ~ ') * ' ~ b ~ ')' -%}
     cast(case when {{ scaled }} > {{ b }} - 1 then {{ b }} - 1 else {{ scaled }} end as {{ dbt.type_int() }})
 {%- endmacro %}
@@ -166,7 +166,7 @@
     {{ return(adapter.dispatch('drift_alert', 'aimetrics')(weeks_to_breach)) }}
 {%- endmacro %}
 {% macro default__drift_alert(weeks_to_breach) -%}
-    coalesce({{ weeks_to_breach }} < {{ var('retrain_cadence_weeks', 4) }}, false)
+    coalesce({{ weeks_to_breach }} < {{ var('retrain_cadence_weeks') }}, false)
 {%- endmacro %}
 
 
@@ -201,7 +201,7 @@
     {{ return(adapter.dispatch('is_volume_drop', 'aimetrics')(volume, baseline)) }}
 {%- endmacro %}
 {% macro default__is_volume_drop(volume, baseline) -%}
-    coalesce({{ volume }} < cast({{ var('volume_drop_ratio', 0.5) }} as {{ aimetrics.type_double() }}) * {{ baseline }}, false)
+    coalesce({{ volume }} < cast({{ var('volume_drop_ratio') }} as {{ aimetrics.type_double() }}) * {{ baseline }}, false)
 {%- endmacro %}
 
 
@@ -243,6 +243,6 @@
     {{ return(adapter.dispatch('normal_ci_bound', 'aimetrics')(estimate, standard_error, 1, z)) }}
 {%- endmacro %}
 {% macro default__normal_ci_bound(estimate, standard_error, sign, z) -%}
-    {%- set z = 'cast(' ~ (z if z is not none else var('wilson_z', 1.959963984540054)) ~ ' as ' ~ aimetrics.type_double() ~ ')' -%}
+    {%- set z = 'cast(' ~ (z if z is not none else var('wilson_z')) ~ ' as ' ~ aimetrics.type_double() ~ ')' -%}
     ({{ estimate }} {{ '+' if sign > 0 else '-' }} {{ z }} * {{ standard_error }})
 {%- endmacro %}

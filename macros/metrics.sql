@@ -57,7 +57,7 @@
     {{ return(adapter.dispatch('is_substantive_edit', 'aimetrics')(edit_distance, output_chars, ratio)) }}
 {%- endmacro %}
 {% macro default__is_substantive_edit(edit_distance, output_chars, ratio) -%}
-    {%- set r = ratio if ratio is not none else var('substantive_edit_ratio', 0.10) -%}
+    {%- set r = ratio if ratio is not none else var('substantive_edit_ratio') -%}
     ({{ edit_distance }} is null or {{ output_chars }} is null or {{ output_chars }} = 0
      or cast({{ edit_distance }} as {{ aimetrics.type_double() }}) / {{ output_chars }} >= cast({{ r }} as {{ aimetrics.type_double() }}))
 {%- endmacro %}
@@ -75,7 +75,7 @@
 {% macro default__wilson_bound(successes, trials, sign, z) -%}
     {#- the literal is cast: some engines (DuckDB) read it as a DECIMAL and lose precision;
         the bounds are set exactly at x = 0 and x = n, where the formula is exact only up to rounding -#}
-    {%- set z = 'cast(' ~ (z if z is not none else var('wilson_z', 1.959963984540054)) ~ ' as ' ~ aimetrics.type_double() ~ ')' -%}
+    {%- set z = 'cast(' ~ (z if z is not none else var('wilson_z')) ~ ' as ' ~ aimetrics.type_double() ~ ')' -%}
     {%- set n = 'cast(' ~ trials ~ ' as ' ~ aimetrics.type_double() ~ ')' -%}
     {%- set p = aimetrics.safe_divide(successes, trials) -%}
     (case
@@ -123,7 +123,7 @@
     {{ return(adapter.dispatch('metric_status', 'aimetrics')(value, direction, healthy, critical, denominator, min_sample)) }}
 {%- endmacro %}
 {% macro default__metric_status(value, direction, healthy, critical, denominator, min_sample) -%}
-    {%- set m = min_sample if min_sample is not none else var('min_sample', 30) -%}
+    {%- set m = min_sample if min_sample is not none else var('min_sample') -%}
     (case
         when {{ value }} is null or coalesce({{ denominator }}, 0) < {{ m }} then 'insufficient_data'
         when {{ direction }} = 'higher_is_better' and {{ value }} >= {{ healthy }} then 'healthy'

@@ -14,7 +14,7 @@ with all_reviews as (
         'text_check:' || interaction_id as review_id,
         interaction_id,
         'automated' as reviewer_kind,
-        '{{ var('fact_check_dimension', 'groundedness') }}' as dimension,
+        '{{ var('fact_check_dimension') }}' as dimension,
         fact_check_verdict as verdict,
         cast(unsupported_facts as {{ aimetrics.type_double() }}) as score,
         cast(null as {{ dbt.type_string() }}) as severity,

@@ -36,7 +36,7 @@ accepted as (
         interactions.interaction_id,
         interactions.task_id,
         reactions.first_accepted_or_verified_at as window_start,
-        {{ dbt.dateadd('minute', var('behavioral_window_minutes', 5), 'reactions.first_accepted_or_verified_at') }}
+        {{ dbt.dateadd('minute', var('behavioral_window_minutes'), 'reactions.first_accepted_or_verified_at') }}
             as window_end
     from {{ ref('int_interactions') }} as interactions
     inner join reactions

@@ -54,7 +54,7 @@ select
     tasks.outputs,
     tasks.started_at,
     cast(tasks.started_at as date) as task_date,
-    tasks.started_at <= {{ dbt.dateadd('hour', -1 * var('task_maturity_hours', 24), 'latest_query.latest_requested_at') }}
+    tasks.started_at <= {{ dbt.dateadd('hour', -1 * var('task_maturity_hours'), 'latest_query.latest_requested_at') }}
         as is_mature,
     tasks.has_completed_event,
     tasks.interventions,

@@ -7,7 +7,7 @@
 -- the output's (its requested_at date). Sums are kept so any grain
 -- re-aggregates (ECE = sum over bins of |correct - confidence_sum| / outputs,
 -- after summing each bin over the grain).
-{%- set bins = var('calibration_bins', 10) %}
+{%- set bins = var('calibration_bins') %}
 
 with calibrated as (
     select

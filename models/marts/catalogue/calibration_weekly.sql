@@ -30,7 +30,7 @@ high_confidence as (
             then 1 else 0 end) as high_confidence_errors
     from {{ ref('fct_interactions') }}
     where is_output
-        and confidence >= cast({{ var('high_confidence_threshold', 0.9) }} as {{ aimetrics.type_double() }})
+        and confidence >= cast({{ var('high_confidence_threshold') }} as {{ aimetrics.type_double() }})
     group by {{ aimetrics.week_start('requested_date') }}, feature, model
 ),
 

@@ -9,8 +9,8 @@
 -- the metric's critical bound (metric_thresholds; 0 when already beyond it,
 -- null when it moves away); alert when that is below
 -- var('retrain_cadence_weeks') (4).
-{%- set window_weeks = var('drift_window_weeks', 6) %}
-{%- set min_weeks = var('drift_min_weeks', 3) %}
+{%- set window_weeks = var('drift_window_weeks') %}
+{%- set min_weeks = var('drift_min_weeks') %}
 {%- set metrics = [
     {'name': 'tcr', 'threshold': 'tcr', 'numerator': 'tasks_completed', 'denominator': 'tasks_mature'},
     {'name': 'hr', 'threshold': 'hallucination_rate', 'numerator': 'hallucinated_outputs', 'denominator': 'reviewed_outputs'},
@@ -77,7 +77,7 @@ rates as (
     select
         weekly.*,
         {%- for m in metrics %}
-        case when {{ m.denominator }} >= {{ var('min_sample', 30) }}
+        case when {{ m.denominator }} >= {{ var('min_sample') }}
             then {{ aimetrics.safe_divide(m.numerator, m.denominator) }} end as {{ m.name }}_fit_rate{{ ',' if not loop.last }}
         {%- endfor %}
     from weekly

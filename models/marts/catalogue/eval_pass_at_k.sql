@@ -2,7 +2,7 @@
 -- over the run's cases with n >= k of 1 - C(n - c, k) / C(n, k) (1 when
 -- n - c < k), and pass^k = mean of C(c, k) / C(n, k). `cases` counts the
 -- cases used; a k with no case of n >= k has no row.
-{%- set ks = var('pass_at_k_values', [1, 3, 5, 10]) %}
+{%- set ks = var('pass_at_k_values') %}
 
 with cases as (
     select * from {{ ref('int_eval_cases') }}

@@ -53,7 +53,7 @@ select
     cast(pass_rate - previous_pass_rate as {{ aimetrics.type_double() }}) as pass_rate_diff,
     cast(diff_ci_low as {{ aimetrics.type_double() }}) as diff_ci_low,
     cast(diff_ci_high as {{ aimetrics.type_double() }}) as diff_ci_high,
-    cast({{ var('release_gate_tolerance', 0.02) }} as {{ aimetrics.type_double() }}) as tolerance,
+    cast({{ var('release_gate_tolerance') }} as {{ aimetrics.type_double() }}) as tolerance,
     {{ aimetrics.release_gate_passed('diff_ci_low') }} as gate_passed,
     case
         when previous_model_version is null then 'no_baseline'

@@ -76,7 +76,7 @@ segments as (
     from tasks
     where segment is not null
     group by week, feature, segment
-    having count(*) >= {{ var('min_segment_tasks', 30) }}
+    having count(*) >= {{ var('min_segment_tasks') }}
 ),
 
 segments_ranked as (
@@ -169,6 +169,6 @@ select
         as {{ aimetrics.type_double() }}) as segment_tcr_ratio,
     coalesce(segments_compared >= 2
         and {{ aimetrics.segment_tcr_ratio('min_segment_tcr', 'max_segment_tcr') }}
-            < cast({{ var('segment_guardrail_ratio', 0.8) }} as {{ aimetrics.type_double() }}), false)
+            < cast({{ var('segment_guardrail_ratio') }} as {{ aimetrics.type_double() }}), false)
         as segment_guardrail_breached
 from joined
