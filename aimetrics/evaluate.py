@@ -232,11 +232,14 @@ _NOISE = [
 
 def hard_coded_references(sql: str) -> list[str]:
     """Relations named in FROM / JOIN by a dotted name instead of ref() / source()."""
-    for pattern in _NOISE:
+    sql = _NOISE[0].sub(" ", sql)
+    jinja = re.findall(r"\{\{.*?\}\}", sql, re.DOTALL)  # kept whole: their quotes are not SQL literals
+    sql = re.sub(r"\{\{.*?\}\}", lambda m: f"__jinja_{jinja.index(m.group(0))}__", sql, flags=re.DOTALL)
+    for pattern in _NOISE[1:]:
         sql = pattern.sub(" ", sql)
     found = []
     for m in _HARD_CODED.finditer(sql):
-        ref = re.sub(r"\s+", " ", m.group(1))
+        ref = re.sub(r"__jinja_(\d+)__", lambda j: jinja[int(j.group(1))], re.sub(r"\s+", " ", m.group(1)))
         if "ref(" not in ref and "source(" not in ref and ref not in found:
             found.append(ref)
     return found
