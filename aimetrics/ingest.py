@@ -375,6 +375,38 @@ def _resolve_otlp(key: str, span: dict, attrs: dict, resource: dict) -> str | No
     return None if v is None else _text(v)
 
 
+def _evaluation_reviews(conv: Converted, path: Path, where: str, span: dict,
+                        events: list[tuple[str, dict, str | None]], mapping: Mapping,
+                        pending: list[tuple[dict, str | None]], on_model_call: bool, index: int | None = None) -> None:
+    """gen_ai.evaluation.result events -> review rows; the output is the span, else found by gen_ai.response.id."""
+    for i, (ev_name, ev, ev_time) in enumerate(events):
+        if ev_name != "gen_ai.evaluation.result":
+            continue
+        i = i if index is None else index
+        dim = _text(_first(ev, "gen_ai.evaluation.name"))
+        label = _text(_first(ev, "gen_ai.evaluation.score.label"))
+        score = _float(_first(ev, "gen_ai.evaluation.score.value"),
+                       f"{where}: event {i} attribute gen_ai.evaluation.score.value")
+        response_id = _text(_first(ev, "gen_ai.response.id"))
+        anchor = span.get("span_id") or response_id
+        review = {
+            "review_id": f"{anchor}:eval:{i}:{dim}" if anchor else None,
+            "interaction_id": span.get("span_id") if on_model_call else None,
+            "reviewer_kind": mapping.reviewer_kind,
+            "dimension": dim,
+            "verdict": verdict_of(dim, label, score, mapping),
+            "score": score,
+            "reviewed_at": ev_time,
+            "reviewer_id": None,
+            "source_format": "otlp-json", "source_file": str(path),
+            "trace_id": span.get("trace_id"), "label": label,
+            "comment": _text(_first(ev, "gen_ai.evaluation.explanation")),
+        }
+        conv.reviews.append(review)
+        if not on_model_call:  # parented elsewhere: find the output by gen_ai.response.id
+            pending.append((review, response_id))
+
+
 def _status(code: Any, finish_reasons: list[str], error_type: str | None) -> str:
     if code in (2, "2", "STATUS_CODE_ERROR"):
         return "timeout" if error_type and "timeout" in error_type.lower() else "error"
@@ -388,7 +420,7 @@ def _status(code: Any, finish_reasons: list[str], error_type: str | None) -> str
 
 def _otlp_span(conv: Converted, path: Path, where: str, span: dict, attrs: dict, resource: dict,
                events: list[tuple[str, dict, str | None]], mapping: Mapping,
-               pending_reviews: list[tuple[dict, str | None]]) -> None:
+               pending: list[tuple[dict, str | None]]) -> None:
     """One span (or flat attribute map) -> an interaction row and review rows, or a skip."""
     op = _first(attrs, "gen_ai.operation.name")
     req_model = _first(attrs, "gen_ai.request.model")
@@ -396,29 +428,7 @@ def _otlp_span(conv: Converted, path: Path, where: str, span: dict, attrs: dict,
     is_call = op in MODEL_CALL_OPERATIONS if op is not None else (req_model is not None or resp_model is not None)
 
     # evaluation events become reviews, whether or not the span they sit on is a model call
-    for i, (ev_name, ev, ev_time) in enumerate(events):
-        if ev_name != "gen_ai.evaluation.result":
-            continue
-        dim = _text(_first(ev, "gen_ai.evaluation.name"))
-        label = _text(_first(ev, "gen_ai.evaluation.score.label"))
-        score = _float(_first(ev, "gen_ai.evaluation.score.value"),
-                       f"{where}: event {i} attribute gen_ai.evaluation.score.value")
-        response_id = _text(_first(ev, "gen_ai.response.id"))
-        review = {
-            "review_id": f"{span.get('span_id') or response_id}:eval:{i}",
-            "interaction_id": span.get("span_id") if is_call else None,
-            "reviewer_kind": mapping.reviewer_kind,
-            "dimension": dim,
-            "verdict": verdict_of(dim, label, score, mapping),
-            "score": score,
-            "reviewed_at": ev_time,
-            "source_format": "otlp-json", "source_file": str(path),
-            "trace_id": span.get("trace_id"), "label": label,
-            "comment": _text(_first(ev, "gen_ai.evaluation.explanation")),
-        }
-        conv.reviews.append(review)
-        if not is_call:  # parented elsewhere: find the output by gen_ai.response.id
-            pending_reviews.append((review, response_id))
+    _evaluation_reviews(conv, path, where, span, events, mapping, pending, on_model_call=is_call)
 
     if not is_call:
         conv.skipped[f"spans not model calls (gen_ai.operation.name={op})" if op
@@ -470,8 +480,9 @@ def convert_otlp(paths: list[Path], mapping: Mapping) -> Converted:
                 where = f"{path}: document {d}" + (f" item {j}" if isinstance(doc, list) else "")
                 if not isinstance(item, dict):
                     raise AimetricsError(f"{where}: expected a JSON object, got {type(item).__name__}")
-                if "resourceSpans" in item:
+                if "resourceSpans" in item or "resourceLogs" in item:
                     _otlp_request(conv, path, where, item, mapping, pending)
+                    _otlp_logs(conv, path, where, item, mapping, pending)
                 elif "resource_spans" in item:
                     raise AimetricsError(f"{where}: 'resource_spans' is the protobuf field name; OTLP/JSON "
                                          "uses lowerCamelCase keys (resourceSpans, scopeSpans, ...)")
@@ -511,6 +522,26 @@ def _otlp_request(conv: Converted, path: Path, where: str, doc: dict, mapping: M
                            _nanos_to_text(ev.get("timeUnixNano"), f"{w} event {e}.timeUnixNano"))
                           for e, ev in enumerate(sp.get("events") or [])]
                 _otlp_span(conv, path, w, span, attrs, resource, events, mapping, pending)
+
+
+def _otlp_logs(conv: Converted, path: Path, where: str, doc: dict, mapping: Mapping,
+               pending: list[tuple[dict, str | None]]) -> None:
+    """gen_ai.evaluation.result events sent as log records (the Logs/Events API), parented by spanId."""
+    for r, rl in enumerate(doc.get("resourceLogs") or []):
+        for s, sl in enumerate(rl.get("scopeLogs") or []):
+            for k, rec in enumerate(sl.get("logRecords") or []):
+                w = f"{where} resourceLogs[{r}].scopeLogs[{s}].logRecords[{k}]"
+                attrs = _attributes(rec.get("attributes"), w)
+                name = rec.get("eventName") or attrs.get("event.name")
+                if name != "gen_ai.evaluation.result":
+                    conv.skipped[f"log records not gen_ai.evaluation.result ({name or 'no event name'})"] += 1
+                    continue
+                span_id = _otlp_id(rec.get("spanId"), 8, f"{w}.spanId")
+                time = (_nanos_to_text(rec.get("timeUnixNano"), f"{w}.timeUnixNano")
+                        or _nanos_to_text(rec.get("observedTimeUnixNano"), f"{w}.observedTimeUnixNano"))
+                span = {"trace_id": _otlp_id(rec.get("traceId"), 16, f"{w}.traceId"), "span_id": span_id}
+                _evaluation_reviews(conv, path, w, span, [(name, attrs, time)], mapping, pending,
+                                    on_model_call=span_id is not None, index=k)
 
 
 def _link_by_response_id(conv: Converted, pending: list[tuple[dict, str | None]]) -> None:
