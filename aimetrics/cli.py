@@ -125,9 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "traces to raw.interactions and raw.output_reviews")
     p.add_argument("--mapping", type=Path, default=None,
                    help="YAML file: where feature, task, user and session come from, and review verdict rules")
-    for key, default in (("feature", "gen_ai.agent.name,service.name | trace.name"),
-                         ("task", "trace_id | trace.id"), ("user", "user.id,enduser.id | trace.user_id"),
-                         ("session", "gen_ai.conversation.id,session.id | trace.session_id")):
+    for key, default in (("feature", "gen_ai.agent.name,service.name | trace.name,observation.trace_name"),
+                         ("task", "trace_id | trace.id,observation.trace_id"),
+                         ("user", "user.id,enduser.id | trace.user_id,observation.user_id"),
+                         ("session", "gen_ai.conversation.id,session.id | trace.session_id,observation.session_id")):
         p.add_argument(f"--{key}-from", default=None, metavar="KEYS",
                        help=f"comma-separated source keys for {key}, first non-empty wins; '=text' is a constant "
                             f"(default otlp-json | langfuse: {default})")

@@ -55,11 +55,12 @@ DEFAULT_MAPPING: dict[str, dict[str, list[str]]] = {
         "user": ["user.id", "enduser.id"],
         "session": ["gen_ai.conversation.id", "session.id"],
     },
+    # observation.*: the enriched observations export (observations_v2) carries trace fields on each row
     "langfuse": {
-        "feature": ["trace.name"],
-        "task": ["trace.id"],
-        "user": ["trace.user_id"],
-        "session": ["trace.session_id"],
+        "feature": ["trace.name", "observation.trace_name"],
+        "task": ["trace.id", "observation.trace_id"],
+        "user": ["trace.user_id", "observation.user_id"],
+        "session": ["trace.session_id", "observation.session_id"],
     },
 }
 MAPPED = ("feature", "task", "user", "session")

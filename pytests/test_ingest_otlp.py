@@ -1,167 +1,42 @@
 """``aimetrics load --format otlp-json``: OpenTelemetry GenAI spans -> raw.interactions / raw.output_reviews.
 
-Two kinds of input, none written by this project's code:
+Two kinds of input, none written by this project's code (see ingest_shared.py):
 
-* spans made here by the real OpenTelemetry SDK and serialized by its own OTLP
+* spans made by the real OpenTelemetry SDK and serialized by its own OTLP
   encoder (``encode_spans``) and protobuf's ``json_format``. OTLP/JSON wants
   trace and span ids as hex (json_format writes base64) and enums as integers,
-  so the test writes both: the spec's OTLP/JSON (ids turned to hex here) and
+  so the test writes both: the spec's OTLP/JSON (ids turned to hex) and
   json_format's raw output; both must give the same rows;
 * the flat GenAI attribute maps of ``../shared/external/fixtures/otel-genai``
   (openinference test fixtures).
 
-Every expected value comes from what the SDK was told (literal values below)
-or from the fixture JSON, never from the adapter. The loaded rows then go
-through ``dbt build`` (the models upstream of the marts) into
-``marts.fct_interactions`` and ``marts.metrics_daily``.
+Every expected value comes from what the SDK was told (SDK_SPANS) or from the
+fixture JSON, never from the adapter. The loaded rows then go through
+``dbt build`` into ``marts.fct_interactions`` and ``marts.metrics_daily``.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from aimetrics import PROJECT_DIR
-from aimetrics.cli import main
-from aimetrics.dbt_runner import run_dbt
+pytest.importorskip("opentelemetry.sdk.trace", reason="needs the 'otel' extra (pip install -e '.[otel]')")
 
-otel = pytest.importorskip("opentelemetry.sdk.trace", reason="needs the 'otel' extra (pip install -e '.[otel]')")
+from aimetrics.cli import main  # noqa: E402
+from ingest_shared import (  # noqa: E402
+    GA, OTEL_FIXTURES as FIXTURES, SDK_SPANS as SPANS, SERVICE, StatusCode, make_spans, otlp_json, rows, ts,
+    warehouse,
+)
 
-from google.protobuf import json_format  # noqa: E402
-from opentelemetry import trace  # noqa: E402
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans  # noqa: E402
-from opentelemetry.sdk.resources import Resource  # noqa: E402
-from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
-from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as GA  # noqa: E402
-from opentelemetry.trace import Status, StatusCode  # noqa: E402
-
-EXTERNAL = Path(os.environ.get("AIMETRICS_EXTERNAL_DIR", PROJECT_DIR.parent / "shared" / "external"))
-FIXTURES = EXTERNAL / "fixtures" / "otel-genai"
 AIMETRICS = Path(sys.executable).parent / "aimetrics"
-UTC = timezone.utc
 
 
-def ns(dt: datetime, extra_ns: int = 0) -> int:
-    """Unix nanoseconds of a whole-second UTC datetime plus extra nanoseconds."""
-    return int(dt.replace(tzinfo=UTC).timestamp()) * 1_000_000_000 + extra_ns
-
-
-T0 = datetime(2026, 6, 1, 9, 0, 0)
-
-# What the SDK is told, span by span (name -> attributes, times, status, events).
-# Times: whole seconds + nanoseconds; the raw table keeps microseconds (nanoseconds below are dropped).
-SPANS = {
-    "chat_current": dict(
-        attrs={GA.GEN_AI_OPERATION_NAME: "chat", GA.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
-               GA.GEN_AI_RESPONSE_MODEL: "gpt-4o-mini-2024-07-18", GA.GEN_AI_PROVIDER_NAME: "openai",
-               GA.GEN_AI_USAGE_INPUT_TOKENS: 120, GA.GEN_AI_USAGE_OUTPUT_TOKENS: 30,
-               GA.GEN_AI_RESPONSE_FINISH_REASONS: ("stop",), GA.GEN_AI_CONVERSATION_ID: "conv-1",
-               GA.GEN_AI_RESPONSE_ID: "resp-1", "user.id": "u1"},
-        start=(T0, 123_456_789), end=(datetime(2026, 6, 1, 9, 0, 2), 500_000_999),
-        events=[(GA.GEN_AI_EVALUATION_NAME, "hallucination", "fail", 0.9, (datetime(2026, 6, 1, 9, 5), 0))]),
-    "chat_deprecated": dict(
-        attrs={GA.GEN_AI_OPERATION_NAME: "chat", GA.GEN_AI_REQUEST_MODEL: "claude-3-5-haiku",
-               GA.GEN_AI_SYSTEM: "anthropic", GA.GEN_AI_USAGE_PROMPT_TOKENS: 50,
-               GA.GEN_AI_USAGE_COMPLETION_TOKENS: 7, GA.GEN_AI_AGENT_NAME: "email_draft",
-               "enduser.id": "u2", "session.id": "s-2"},
-        start=(datetime(2026, 6, 1, 10, 0, 0), 0), end=(datetime(2026, 6, 1, 10, 0, 1), 0),
-        events=[(GA.GEN_AI_EVALUATION_NAME, "correctness", "pass", None, (datetime(2026, 6, 1, 10, 1), 0))]),
-    "chat_timeout": dict(
-        attrs={GA.GEN_AI_OPERATION_NAME: "chat", GA.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
-               GA.GEN_AI_PROVIDER_NAME: "openai", "error.type": "openai.APITimeoutError", "user.id": "u1"},
-        start=(datetime(2026, 6, 1, 11, 0, 0), 0), end=(datetime(2026, 6, 1, 11, 0, 30), 0),
-        status=(StatusCode.ERROR, "Request timed out."), events=[]),
-    "chat_error": dict(
-        attrs={GA.GEN_AI_OPERATION_NAME: "chat", GA.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
-               GA.GEN_AI_PROVIDER_NAME: "openai", "error.type": "500", "user.id": "u3"},
-        start=(datetime(2026, 6, 1, 12, 0, 0), 0), end=(datetime(2026, 6, 1, 12, 0, 1), 0),
-        status=(StatusCode.ERROR, "Internal Server Error"), events=[]),
-    "chat_filtered": dict(
-        attrs={GA.GEN_AI_OPERATION_NAME: "chat", GA.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
-               GA.GEN_AI_RESPONSE_FINISH_REASONS: ("content_filter",), GA.GEN_AI_USAGE_INPUT_TOKENS: 10,
-               GA.GEN_AI_USAGE_OUTPUT_TOKENS: 0, "user.id": "u3"},
-        start=(datetime(2026, 6, 1, 13, 0, 0), 0), end=(datetime(2026, 6, 1, 13, 0, 1), 0), events=[]),
-    "chat_no_user": dict(  # lands with user_id null: staging quarantines it
-        attrs={GA.GEN_AI_OPERATION_NAME: "chat", GA.GEN_AI_REQUEST_MODEL: "gpt-4o-mini"},
-        start=(datetime(2026, 6, 1, 14, 0, 0), 0), end=(datetime(2026, 6, 1, 14, 0, 1), 0), events=[]),
-    "execute_tool get_weather": dict(  # not a model call: not a row; its evaluation event names resp-1
-        attrs={GA.GEN_AI_OPERATION_NAME: "execute_tool", "gen_ai.tool.name": "get_weather"},
-        start=(T0, 200_000_000), end=(T0, 300_000_000),
-        events=[(GA.GEN_AI_EVALUATION_NAME, "relevance", None, 0.2, (datetime(2026, 6, 1, 9, 6), 0), "resp-1")]),
-}
-SERVICE = "support-bot"
-
-
-def _eval_attrs(event) -> dict:
-    _, name, label, value, _, *rest = event
-    attrs = {GA.GEN_AI_EVALUATION_NAME: name}
-    if label is not None:
-        attrs[GA.GEN_AI_EVALUATION_SCORE_LABEL] = label
-    if value is not None:
-        attrs[GA.GEN_AI_EVALUATION_SCORE_VALUE] = value
-    if rest:
-        attrs[GA.GEN_AI_RESPONSE_ID] = rest[0]
-    attrs[GA.GEN_AI_EVALUATION_EXPLANATION] = f"judged {name}"
-    return attrs
-
-
-def make_spans():
-    """Run the SDK; return its finished ReadableSpans by name."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": SERVICE}))
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracer = provider.get_tracer("aimetrics-test")
-    parent = None
-    for name, spec in SPANS.items():
-        ctx = trace.set_span_in_context(parent) if name.startswith("execute_tool") else None
-        span = tracer.start_span(name, context=ctx, attributes=spec["attrs"], start_time=ns(*spec["start"]))
-        for event in spec["events"]:
-            span.add_event("gen_ai.evaluation.result", _eval_attrs(event), timestamp=ns(*event[4]))
-        if "status" in spec:
-            span.set_status(Status(*spec["status"]))
-        span.end(end_time=ns(*spec["end"]))
-        if name == "chat_current":
-            parent = span
-    provider.shutdown()
-    return {s.name: s for s in exporter.get_finished_spans()}
-
-
-def otlp_json(spans, hex_ids: bool) -> dict:
-    """The SDK's own OTLP encoding, as JSON: hex ids + integer enums (OTLP/JSON) or json_format's defaults."""
-    doc = json_format.MessageToDict(encode_spans(list(spans)), use_integers_for_enums=hex_ids)
-    if hex_ids:  # OTLP/JSON: "traceId and spanId ... MUST be represented as case-insensitive hex-encoded strings"
-        for rs in doc["resourceSpans"]:
-            for ss in rs["scopeSpans"]:
-                for sp in ss["spans"]:
-                    for key in ("traceId", "spanId", "parentSpanId"):
-                        if key in sp:
-                            sp[key] = base64.b64decode(sp[key]).hex()
-    return doc
-
-
-def ts(parts) -> datetime:
-    dt, extra = parts
-    return dt.replace(microsecond=extra // 1000)
-
-
-def rows(db: Path, sql: str) -> list[dict]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        cur = con.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def load(db: Path, *args: str, capsys=None) -> int:
+def load(db: Path, *args) -> int:
     return main(["--db", str(db), "load", "--format", "otlp-json", *map(str, args)])
 
 
@@ -178,13 +53,12 @@ def sdk(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def loaded(sdk, tmp_path_factory):
-    spans, hex_file, _ = sdk
-    db = tmp_path_factory.mktemp("otlp_db") / "w.duckdb"
-    mapping = hex_file.parent / "mapping.yml"
-    mapping.write_text("reviews:\n  fail_below: {relevance: 0.5}\n")
-    assert load(db, hex_file, *sorted(FIXTURES.glob("*.json")), "--mapping", mapping) == 0
+def loaded(tmp_path_factory):
+    db, spans, _ = warehouse(tmp_path_factory)
     return spans, db
+
+
+built = loaded
 
 
 def expected_interaction(name: str, span) -> dict:
@@ -360,24 +234,13 @@ def test_not_otlp_is_refused(tmp_path, capsys):
 # into the marts
 
 
-@pytest.fixture(scope="module")
-def built(loaded, tmp_path_factory):
-    spans, db = loaded
-    tmp = tmp_path_factory.mktemp("otlp_dbt")
-    empty = tmp / "user_events.csv"
-    empty.write_text("event_id,user_id,occurred_at,event_type\n")
-    assert main(["--db", str(db), "load", "user_events", str(empty)]) == 0
-    run_dbt(["build", "--select", "+metrics_daily", "+fct_interactions", "+quarantine_raw__interactions",
-             "+quarantine_raw__output_reviews", "--exclude-resource-type", "test", "unit_test"],
-            duckdb_path=db, target_path=tmp / "target", env={"DBT_LOG_PATH": str(tmp / "logs")})
-    return spans, db
-
-
 def test_rows_reach_fct_interactions_and_metrics_daily(built):
     spans, db = built
     calls = [n for n in SPANS if not n.startswith("execute_tool") and n != "chat_no_user"]
     want = {format(spans[n].context.span_id, "016x"): expected_interaction(n, spans[n]) for n in calls}
-    fct = {r["interaction_id"]: r for r in rows(db, "SELECT * FROM marts.fct_interactions")}
+    fct = {r["interaction_id"]: r for r in rows(
+        db, "SELECT f.* FROM marts.fct_interactions f JOIN raw.interactions r USING (interaction_id) "
+            "WHERE r.source_format = 'otlp-json'")}
     assert set(fct) == set(want)
     for iid, w in want.items():
         f = fct[iid]
