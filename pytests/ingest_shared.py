@@ -30,8 +30,11 @@ from aimetrics import PROJECT_DIR
 from aimetrics.cli import main
 from aimetrics.dbt_runner import run_dbt
 
-from google.protobuf import json_format
-from opentelemetry import trace
+try:  # test-only dependencies: the 'otel' extra. A missing extra fails these tests, it does not skip them.
+    from google.protobuf import json_format
+    from opentelemetry import trace
+except ImportError as exc:  # pragma: no cover
+    raise ImportError(f"{exc}: the ingestion tests need the 'otel' extra: pip install -e '.[test,otel]'") from exc
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider

@@ -25,10 +25,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("opentelemetry.sdk.trace", reason="needs the 'otel' extra (pip install -e '.[otel]')")
-
-from aimetrics.cli import main  # noqa: E402
-from ingest_shared import (  # noqa: E402
+from aimetrics.cli import main
+from ingest_shared import (
     GA, OTEL_FIXTURES as FIXTURES, SDK_SPANS as SPANS, SERVICE, StatusCode, make_spans, otlp_json, rows, ts,
     warehouse,
 )
