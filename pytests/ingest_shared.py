@@ -75,7 +75,7 @@ SDK_SPANS = {
                GA.GEN_AI_RESPONSE_FINISH_REASONS: ("stop",), GA.GEN_AI_CONVERSATION_ID: "conv-1",
                GA.GEN_AI_RESPONSE_ID: "resp-1", "user.id": "u1"},
         start=(T0, 123_456_789), end=(datetime(2026, 6, 1, 9, 0, 2), 500_000_999),
-        events=[(GA.GEN_AI_EVALUATION_NAME, "hallucination", "fail", 0.9, (datetime(2026, 6, 1, 9, 5), 0))]),
+        events=[(GA.GEN_AI_EVALUATION_NAME, "hallucination", "fail", 0.3, (datetime(2026, 6, 1, 9, 5), 0))]),
     "chat_deprecated": dict(
         attrs={GA.GEN_AI_OPERATION_NAME: "chat", GA.GEN_AI_REQUEST_MODEL: "claude-3-5-haiku",
                GA.GEN_AI_SYSTEM: "anthropic", GA.GEN_AI_USAGE_PROMPT_TOKENS: 50,

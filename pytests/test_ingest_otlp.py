@@ -120,7 +120,8 @@ def test_evaluation_events_become_reviews(loaded):
     current = format(spans["chat_current"].context.span_id, "016x")
     h = got["hallucination"]
     assert (h["interaction_id"], h["verdict"], h["score"], h["reviewer_kind"], h["reviewed_at"], h["comment"]) == (
-        current, "fail", 0.9, "llm_judge", datetime(2026, 6, 1, 9, 5), "judged hallucination")
+        current, "fail", 0.3, "llm_judge", datetime(2026, 6, 1, 9, 5), "judged hallucination")
+    # the label is the evaluator's verdict: it wins over the mapping's threshold (0.3 < 0.5 would pass)
     c = got["correctness"]
     assert (c["interaction_id"], c["verdict"], c["score"]) == (
         format(spans["chat_deprecated"].context.span_id, "016x"), "pass", None)
