@@ -156,6 +156,42 @@ def otlp_json(spans, hex_ids: bool) -> dict:
     return doc
 
 
+# evaluation results sent as log records (the Events API), by the SDK's LoggerProvider:
+# (span it is parented to or None, evaluation name, label, gen_ai.response.id, time)
+SDK_EVAL_LOGS = [
+    ("chat_deprecated", "groundedness", "fail", None, (datetime(2026, 6, 1, 10, 2), 0)),
+    (None, "safety", "pass", "resp-1", (datetime(2026, 6, 1, 9, 7), 0)),
+]
+
+
+def make_eval_logs(spans) -> dict:
+    """Emit SDK_EVAL_LOGS (and one unrelated log record) with the SDK; their OTLP/JSON (hex ids)."""
+    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=Resource.create({"service.name": SERVICE}))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    logger = provider.get_logger("aimetrics-test")
+    for span_name, name, label, response_id, when in SDK_EVAL_LOGS:
+        attrs = {GA.GEN_AI_EVALUATION_NAME: name, GA.GEN_AI_EVALUATION_SCORE_LABEL: label}
+        if response_id:
+            attrs[GA.GEN_AI_RESPONSE_ID] = response_id
+        ctx = trace.set_span_in_context(trace.NonRecordingSpan(spans[span_name].context)) if span_name else None
+        logger.emit(timestamp=ns(*when), context=ctx, attributes=attrs, event_name="gen_ai.evaluation.result")
+    logger.emit(timestamp=ns(T0), body="an ordinary log line")
+    provider.shutdown()
+    doc = json_format.MessageToDict(encode_logs(exporter.get_finished_logs()), use_integers_for_enums=True)
+    for rl in doc["resourceLogs"]:
+        for sl in rl["scopeLogs"]:
+            for rec in sl["logRecords"]:
+                for key in ("traceId", "spanId"):
+                    if rec.get(key):
+                        rec[key] = base64.b64decode(rec[key]).hex()
+    return doc
+
+
 def ts(parts) -> datetime:
     dt, extra = parts
     return dt.replace(microsecond=extra // 1000)
@@ -178,10 +214,12 @@ def warehouse(tmp_path_factory) -> tuple[Path, dict, Path]:
         spans = make_spans()
         otlp_file = tmp / "traces.json"
         otlp_file.write_text(json.dumps(otlp_json(spans.values(), hex_ids=True)))
+        logs_file = tmp / "logs.json"
+        logs_file.write_text(json.dumps(make_eval_logs(spans)))
         mapping = tmp / "mapping.yml"
         mapping.write_text(MAPPING_YAML)
         db = tmp / "w.duckdb"
-        assert main(["--db", str(db), "load", "--format", "otlp-json", str(otlp_file),
+        assert main(["--db", str(db), "load", "--format", "otlp-json", str(otlp_file), str(logs_file),
                      *map(str, sorted(OTEL_FIXTURES.glob("*.json"))), "--mapping", str(mapping)]) == 0
         assert main(["--db", str(db), "load", "--format", "langfuse", *map(str, sorted(LANGFUSE_FIXTURES.glob("*.json"))),
                      "--mapping", str(mapping), "--user-from", LANGFUSE_USER_FROM]) == 0

@@ -27,7 +27,7 @@ import pytest
 
 from aimetrics.cli import main
 from ingest_shared import (
-    GA, OTEL_FIXTURES as FIXTURES, SDK_SPANS as SPANS, SERVICE, StatusCode, make_spans, otlp_json, rows, ts,
+    GA, OTEL_FIXTURES as FIXTURES, SDK_EVAL_LOGS, SDK_SPANS as SPANS, SERVICE, StatusCode, make_spans, otlp_json, rows, ts,
     warehouse,
 )
 
@@ -116,7 +116,7 @@ def test_deprecated_attribute_names_are_read(loaded):
 def test_evaluation_events_become_reviews(loaded):
     spans, db = loaded
     got = {r["dimension"]: r for r in rows(db, "SELECT * FROM raw.output_reviews WHERE source_format = 'otlp-json'")}
-    assert set(got) == {"hallucination", "correctness", "relevance"}
+    assert set(got) == {"hallucination", "correctness", "relevance", "groundedness", "safety"}
     current = format(spans["chat_current"].context.span_id, "016x")
     h = got["hallucination"]
     assert (h["interaction_id"], h["verdict"], h["score"], h["reviewer_kind"], h["reviewed_at"], h["comment"]) == (
@@ -128,7 +128,13 @@ def test_evaluation_events_become_reviews(loaded):
     # on the tool span, linked to its output by gen_ai.response.id; verdict by the mapping (0.2 < 0.5 -> fail)
     r = got["relevance"]
     assert (r["interaction_id"], r["verdict"], r["score"]) == (current, "fail", 0.2)
-    assert len({row["review_id"] for row in got.values()}) == 3
+    assert len({row["review_id"] for row in got.values()}) == 5
+    # sent as log records: parented to a span by spanId, or linked by gen_ai.response.id
+    for span_name, name, label, response_id, when in SDK_EVAL_LOGS:
+        r = got[name]
+        target = spans[span_name] if span_name else spans["chat_current"]  # resp-1 is chat_current's response id
+        assert (r["interaction_id"], r["verdict"], r["reviewed_at"]) == (
+            format(target.context.span_id, "016x"), label, ts(when))
 
 
 def test_base64_ids_and_enum_names_give_the_same_rows(sdk, tmp_path):
