@@ -757,4 +757,7 @@ def convert(fmt: str, paths: list[Path], mapping: Mapping) -> Converted:
             raise AimetricsError(f"{p}: file not found")
         if not p.is_file():
             raise AimetricsError(f"{p}: not a file")
-    return convert_otlp(paths, mapping) if fmt == "otlp-json" else convert_langfuse(paths, mapping)
+    from aimetrics.progress import progress
+
+    with progress(f"reading {fmt}", None):
+        return convert_otlp(paths, mapping) if fmt == "otlp-json" else convert_langfuse(paths, mapping)
