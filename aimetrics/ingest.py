@@ -269,15 +269,15 @@ def _to_table(rows: list[dict], columns: list[str]) -> pa.Table:
 
 def to_rows(conv: Converted) -> dict[str, list[Rows]]:
     """The converted rows, one :class:`Rows` per source file and table, for load_tables."""
-    out: dict[str, list[Rows]] = {"interactions": [], "output_reviews": []}
-    for path in conv.files:
-        inter = [r for r in conv.interactions if r["source_file"] == str(path)]
-        rev = [r for r in conv.reviews if r["source_file"] == str(path)]
-        if inter:
-            out["interactions"].append(Rows(path, _to_table(inter, INTERACTION_COLUMNS)))
-        if rev:
-            out["output_reviews"].append(Rows(path, _to_table(rev, REVIEW_COLUMNS)))
-    return {t: v for t, v in out.items() if v}
+    out: dict[str, list[Rows]] = {}
+    for table, rows, columns in (("interactions", conv.interactions, INTERACTION_COLUMNS),
+                                 ("output_reviews", conv.reviews, REVIEW_COLUMNS)):
+        by_file: dict[str, list[dict]] = {}
+        for r in rows:
+            by_file.setdefault(r["source_file"], []).append(r)
+        if by_file:
+            out[table] = [Rows(Path(f), _to_table(rs, columns)) for f, rs in by_file.items()]
+    return out
 
 
 # ----------------------------------------------------------------------------
