@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from aimetrics import PROJECT_DIR
@@ -17,10 +18,48 @@ def default_db_path() -> Path:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
+    if args.format in ("otlp-json", "langfuse"):
+        return _cmd_ingest(args)
     from aimetrics.load import load_files
 
+    if args.mapping or any(getattr(args, f"{k}_from") for k in ("feature", "task", "user", "session")):
+        raise AimetricsError("--mapping and --*-from apply to --format otlp-json or langfuse only")
+    if not args.files:
+        raise AimetricsError("give a raw table and the files to append to it")
     n = load_files(args.db, args.table, [Path(f) for f in args.files], fmt=args.format)
     print(f"loaded {n} rows into raw.{args.table} ({args.db})")
+    print(f"from {len(args.files)} file(s); rows that break the contract are quarantined by dbt build "
+          f"(quarantine.quarantine_raw__{args.table})")
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    """--format otlp-json | langfuse: convert the files, then the ordinary loader, in one transaction."""
+    from aimetrics.contract import raw_contract
+    from aimetrics.ingest import convert, load_mapping, to_rows
+    from aimetrics.load import load_tables
+
+    files = [args.table, *args.files]
+    if args.table in raw_contract() and not Path(args.table).exists():
+        raise AimetricsError(f"with --format {args.format} give only files: the adapter writes "
+                             "raw.interactions and raw.output_reviews")
+    mapping = load_mapping(args.format, args.mapping, {k: getattr(args, f"{k}_from")
+                                                       for k in ("feature", "task", "user", "session")})
+    conv = convert(args.format, [Path(f) for f in files], mapping)
+    inputs = to_rows(conv)
+    totals = load_tables(args.db, inputs) if inputs else {}
+    contract = raw_contract()
+    for table, rows in (("interactions", conv.interactions), ("output_reviews", conv.reviews)):
+        print(f"loaded {totals.get(table, 0)} rows into raw.{table} ({args.db})")
+        missing = Counter(c for r in rows for c in contract[table].required_columns if r.get(c) in (None, ""))
+        if missing:
+            n = sum(1 for r in rows if any(r.get(c) in (None, "") for c in contract[table].required_columns))
+            detail = ", ".join(f"{c} {k}" for c, k in sorted(missing.items()))
+            print(f"  {n} of them lack a required value ({detail}): dbt build quarantines them "
+                  f"(quarantine.quarantine_raw__{table})")
+    for what, n in sorted(conv.skipped.items()):
+        print(f"skipped {n} {what}: not rows of the raw contract")
+    print(f"from {len(files)} {args.format} file(s)")
     return 0
 
 
@@ -82,11 +121,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("load", help="append CSV / Parquet / JSON Lines files to a raw table")
-    p.add_argument("table", help="raw table: interactions, user_events, output_reviews, eval_results, users, infra_costs")
-    p.add_argument("files", nargs="+", help="files to append, all in one transaction")
-    p.add_argument("--format", choices=["csv", "parquet", "jsonl"], default=None,
-                   help="file format (default: from each file's extension)")
+    p = sub.add_parser("load", help="append CSV / Parquet / JSON Lines files to a raw table, or convert "
+                                    "OpenTelemetry GenAI traces / Langfuse exports (--format otlp-json | langfuse)")
+    p.add_argument("table", help="raw table: interactions, user_events, output_reviews, eval_results, users, "
+                                 "infra_costs (with --format otlp-json or langfuse: the first file)")
+    p.add_argument("files", nargs="*", help="files to append, all in one transaction")
+    p.add_argument("--format", choices=["csv", "parquet", "jsonl", "otlp-json", "langfuse"], default=None,
+                   help="file format (default: from each file's extension); otlp-json and langfuse convert "
+                        "traces to raw.interactions and raw.output_reviews")
+    p.add_argument("--mapping", type=Path, default=None,
+                   help="YAML file: where feature, task, user and session come from, and review verdict rules")
+    for key, default in (("feature", "gen_ai.agent.name,service.name | trace.name,observation.trace_name"),
+                         ("task", "trace_id | trace.id,observation.trace_id"),
+                         ("user", "user.id,enduser.id | trace.user_id,observation.user_id"),
+                         ("session", "gen_ai.conversation.id,session.id | trace.session_id,observation.session_id")):
+        p.add_argument(f"--{key}-from", default=None, metavar="KEYS",
+                       help=f"comma-separated source keys for {key}, first non-empty wins; '=text' is a constant "
+                            f"(default otlp-json | langfuse: {default})")
     p.set_defaults(func=_cmd_load)
 
     p = sub.add_parser("demo", help="generate demo data, load it, dbt build, print the scorecard")

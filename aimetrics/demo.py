@@ -1821,12 +1821,13 @@ def _clean_out_dir(out_dir: Path) -> None:
     (out_dir / "_truth.json").unlink(missing_ok=True)
 
 
-def generate(scale: int, seed: int, out_dir: Path) -> dict[str, list[Path]]:
+def generate(scale: int, seed: int, out_dir: Path, progress=None) -> dict[str, list[Path]]:
     """Write about `scale` interactions of demo data (and everything that goes with them) to out_dir.
 
     Same (scale, seed) -> byte-identical files. Returns {raw table: [files]}
     in the order they should be loaded. Also writes out_dir/_truth.json
-    (realized exact counts and costs; see :func:`load_truth`).
+    (realized exact counts and costs; see :func:`load_truth`). ``progress``,
+    when given, is called with the number of interactions written so far.
     """
     if scale < 1:
         raise ValueError("scale must be >= 1")
@@ -1887,6 +1888,8 @@ def generate(scale: int, seed: int, out_dir: Path) -> dict[str, list[Path]]:
             review_targets = out["output_reviews"].column("interaction_id").slice(0, 3).to_pylist()
         write(f"part-{chunk_no:05d}", out)
         chunk_no += 1
+        if progress is not None:
+            progress(min(cnt.query, scale))
 
     # the internal QA bot: queries after the calendar's end
     rng = np.random.default_rng([seed, 1_000_000])

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from aimetrics.contract import Table, raw_contract
 from aimetrics.errors import AimetricsError
@@ -309,7 +310,19 @@ def _describe(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, 
     return [(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
 
 
-_WHAT = {"csv": "CSV", "parquet": "Parquet", "jsonl": "JSON Lines"}
+_WHAT = {"csv": "CSV", "parquet": "Parquet", "jsonl": "JSON Lines", "rows": "converted rows"}
+
+
+@dataclass
+class Rows:
+    """Rows an ingestion adapter converted from one file: text columns, checked like a CSV.
+
+    ``path`` is the file they came from (named in messages); ``table`` is a
+    pyarrow table of string columns, one per raw column (contract or extra).
+    """
+
+    path: Path
+    table: pa.Table
 
 
 @dataclass
@@ -329,6 +342,8 @@ def _open_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, index: in
     """Find how to read one file and which columns it has (reads headers / metadata only)."""
     p = _qs(str(path))
     try:
+        if fmt == "rows":
+            raise AssertionError("use _rows_source")  # pragma: no cover
         if fmt == "csv":
             header = _csv_header(path)
             if header is None:  # compressed with zstd: let DuckDB find the header
@@ -365,6 +380,15 @@ def _open_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, index: in
     except duckdb.Error as exc:
         raise AimetricsError(f"{path}: cannot read as {_WHAT[fmt]}: {_one_line(exc)}") from None
     return _Source(path, fmt, relation, cols, temp=f"__aimetrics_load_{index}")
+
+
+def _rows_source(con: duckdb.DuckDBPyConnection, rows: Rows, index: int) -> _Source:
+    """An adapter's converted rows, registered as a view: every column text, like a CSV."""
+    name = f"__aimetrics_rows_{index}"
+    con.execute("SELECT 1").fetchall()  # register() refuses while an earlier result is still pending
+    con.register(name, rows.table)
+    cols = [(n, "VARCHAR", "VARCHAR") for n in rows.table.column_names]
+    return _Source(Path(rows.path), "rows", name, cols, temp=f"__aimetrics_load_{index}")
 
 
 # ----------------------------------------------------------------------------
@@ -512,31 +536,58 @@ def _table_columns(con: duckdb.DuckDBPyConnection, contract: Table) -> dict[str,
     return cols
 
 
-def load_files(db_path: Path | str, table: str, files: Sequence[Path | str], fmt: str | None = None) -> int:
+def load_files(db_path: Path | str, table: str, files: Sequence[Path | str], fmt: str | None = None,
+               show_progress: bool = True) -> int:
     """Append ``files`` to ``raw.<table>`` in one transaction; return the number of rows loaded.
 
     Raises :class:`AimetricsError`, and writes nothing, when the table is not a
     contract table, a file cannot be read, lacks a required column or holds a
     value that cannot be stored in its column's type.
     """
-    contract_tables = raw_contract()
-    if table not in contract_tables:
-        raise AimetricsError(f"unknown raw table {table!r}; valid tables: {', '.join(contract_tables)}")
-    contract = contract_tables[table]
     if not files:
         raise AimetricsError("no files to load")
-    plan = [(Path(f), _format_of(Path(f), fmt)) for f in files]
-    for path, _ in plan:
-        if not path.exists():
-            raise AimetricsError(f"{path}: file not found")
-        if not path.is_file():
-            raise AimetricsError(f"{path}: not a file")
+    return load_tables(db_path, {table: list(files)}, fmt=fmt, show_progress=show_progress)[table]
 
+
+def load_tables(db_path: Path | str, inputs: dict[str, Sequence[Path | str | Rows]], fmt: str | None = None,
+                show_progress: bool = True) -> dict[str, int]:
+    """Append files (or adapters' :class:`Rows`) to several raw tables in ONE transaction.
+
+    ``inputs`` maps a raw table to what goes into it. Returns {table: rows
+    loaded}. Every table follows the rules of :func:`load_files`; a refusal in
+    any of them writes nothing at all.
+    """
+    contract_tables = raw_contract()
+    plans: list[tuple[Table, list[tuple[Path | Rows, str]]]] = []
+    for table, items in inputs.items():
+        if table not in contract_tables:
+            raise AimetricsError(f"unknown raw table {table!r}; valid tables: {', '.join(contract_tables)}")
+        plan: list[tuple[Path | Rows, str]] = []
+        for item in items:
+            if isinstance(item, Rows):
+                plan.append((item, "rows"))
+                continue
+            path = Path(item)
+            if not path.exists():
+                raise AimetricsError(f"{path}: file not found")
+            if not path.is_file():
+                raise AimetricsError(f"{path}: not a file")
+            plan.append((path, _format_of(path, fmt)))
+        plans.append((contract_tables[table], plan))
+
+    from aimetrics.progress import progress
+
+    n_files = sum(len(plan) for _, plan in plans)
     con = _connect(db_path)
     try:
         con.execute("BEGIN TRANSACTION")
         try:
-            total = _load(con, contract, plan)
+            totals: dict[str, int] = {}
+            with progress("loading", n_files if show_progress else None) as bar:
+                first = 0
+                for contract, plan in plans:
+                    totals[contract.name] = _load(con, contract, plan, first, bar)
+                    first += len(plan)
             con.execute("COMMIT")
         except BaseException:
             try:
@@ -545,21 +596,30 @@ def load_files(db_path: Path | str, table: str, files: Sequence[Path | str], fmt
                 pass
             raise
     except duckdb.Error as exc:
-        raise AimetricsError(f"load into {RAW_SCHEMA}.{table} failed: {_one_line(exc)}") from None
+        tables = ", ".join(f"{RAW_SCHEMA}.{c.name}" for c, _ in plans)
+        raise AimetricsError(f"load into {tables} failed: {_one_line(exc)}") from None
     finally:
         con.close()
-    return total
+    return totals
 
 
-def _load(con: duckdb.DuckDBPyConnection, contract: Table, plan: list[tuple[Path, str]]) -> int:
+def _load(con: duckdb.DuckDBPyConnection, contract: Table, plan: list[tuple[Path | Rows, str]],
+          first_index: int = 0, bar=None) -> int:
     table_cols = _table_columns(con, contract)
 
     # 1. read, convert and check every file before writing anything
     sources = []
-    for index, (path, fmt) in enumerate(plan):
-        src = _open_source(con, path, fmt, index)
+    for index, (path, fmt) in enumerate(plan, start=first_index):
+        if bar is not None:
+            bar.update(description=f"reading {Path(getattr(path, 'path', path)).name} -> raw.{contract.name}")
+        if isinstance(path, Rows):
+            src = _rows_source(con, path, index)
+        else:
+            src = _open_source(con, path, fmt, index)
         _check_source(con, src, contract, table_cols)
         sources.append(src)
+        if bar is not None:
+            bar.advance()
 
     # 2. schema changes: missing contract columns, new extra columns, extra columns widened to text
     target = f"{_qi(RAW_SCHEMA)}.{_qi(contract.name)}"
@@ -587,4 +647,7 @@ def _load(con: duckdb.DuckDBPyConnection, contract: Table, plan: list[tuple[Path
             con.execute(f"INSERT INTO {target} ({', '.join(names)}) SELECT {', '.join(exprs)} FROM {src.temp}")
             total += src.rows
         con.execute(f"DROP TABLE IF EXISTS {src.temp}")
+        if src.fmt == "rows":
+            con.execute("SELECT 1").fetchall()
+            con.unregister(src.relation)
     return total

@@ -19,8 +19,12 @@ def build(db_path: Path) -> None:
 
 def build_and_print(db_path: Path) -> None:
     started = time.perf_counter()
-    build(db_path)
+    from aimetrics.progress import progress
+
+    with progress("dbt build (seeds, models, tests)", None):
+        build(db_path)
     print(f"dbt build finished in {time.perf_counter() - started:.1f}s ({db_path})")
+    print("quarantined rows: quarantine.quarantine_summary (one row per table x reason)")
     from aimetrics.scorecard import print_scorecard
 
     print_scorecard(db_path)
@@ -34,10 +38,14 @@ def load_demo(db_path: Path, scale: int, seed: int, out_dir: Path) -> dict[str, 
     db_path = Path(db_path)
     for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
         stale.unlink(missing_ok=True)
-    files = generate(scale=scale, seed=seed, out_dir=Path(out_dir))
+    from aimetrics.progress import progress
+
+    with progress("generating demo interactions", scale) as bar:
+        files = generate(scale=scale, seed=seed, out_dir=Path(out_dir), progress=lambda n: bar.update(completed=n))
+    print(f"demo files written to {Path(out_dir)} ({sum(len(p) for p in files.values())} files)")
     for table, paths in files.items():
         n = load_files(db_path, table, paths)
-        print(f"loaded {n:>9,} rows into raw.{table}")
+        print(f"loaded {n:>9,} rows into raw.{table} ({db_path})")
     return files
 
 
