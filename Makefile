@@ -7,10 +7,10 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test install clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,otel]"
 	touch $@
 
 install: $(BIN)/.installed
