@@ -1,4 +1,4 @@
-"""Command line: ``aimetrics load | demo | build | scorecard | check | run | portability | evaluate``."""
+"""Command line: ``aimetrics load | demo | build | scorecard | report | check | run | portability | evaluate``."""
 
 from __future__ import annotations
 
@@ -84,6 +84,13 @@ def _cmd_scorecard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from aimetrics.report import write_report
+
+    print(write_report(args.db, args.out, png=args.png, weeks=args.weeks))
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from aimetrics.checks import summary, validate
 
@@ -153,6 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scorecard", help="print the scorecard of the last build")
     p.add_argument("--weeks", type=int, default=2, help="how many latest weeks to show")
     p.set_defaults(func=_cmd_scorecard)
+
+    p = sub.add_parser("report", help="write the scorecard, metric trends against their thresholds, retention, "
+                                      "calibration and drift as one self-contained HTML page (optionally a PNG)")
+    p.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    p.add_argument("--png", type=Path, default=None,
+                   help="also screenshot the page to this PNG with headless Chromium (scripts/chromium.sh)")
+    p.add_argument("--weeks", type=int, default=2, help="latest weeks in the scorecard table (default 2)")
+    p.set_defaults(func=_cmd_report)
 
     docs_help = "folder for the GX Data Docs (HTML), one subfolder per layer (default: data_docs in the repo)"
     p = sub.add_parser("check", help="validate the raw tables or the marts against their GX suites (contracts/)")
