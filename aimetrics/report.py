@@ -420,7 +420,7 @@ PAGE = """<!DOCTYPE html>
 {% for week, rows in weeks %}
 <table class="scorecard" data-week="{{ week }}">
 <caption>Week of {{ week }}</caption>
-<colgroup><col style="width:13%"><col style="width:15%">{% for _ in headline %}<col style="width:8%">{% endfor %}<col style="width:6%"><col></colgroup>
+<colgroup><col style="width:12%"><col style="width:14%">{% for _ in headline %}<col style="width:7.5%">{% endfor %}<col style="width:6%"><col></colgroup>
 <thead><tr><th class="txt">feature</th><th class="txt">model</th>
 {% for _, header, _ in headline %}<th>{{ header }}</th>{% endfor %}<th>ECE</th><th class="txt">verdicts</th></tr></thead>
 <tbody>
@@ -550,6 +550,8 @@ def write_report(db_path: Path, out: Path, png: Path | None = None, weeks: int =
     """Write the page (and the PNG); the one-line summary of what was written where."""
     if weeks < 1:
         raise AimetricsError("--weeks must be at least 1")
+    if png is not None:
+        find_chromium()  # before the work: no browser, nothing written
     data = read_report_data(db_path)
     build_charts(data)
     out = Path(out)

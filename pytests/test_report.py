@@ -316,3 +316,16 @@ def test_missing_database_or_mart(tmp_path, capsys):
         assert name in err
     assert "marts.scorecard" not in err.split("lacks", 1)[1]
     assert not out.exists()
+
+
+def test_missing_extra_or_browser(db, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "r.html"
+    with monkeypatch.context() as m:
+        m.setitem(__import__("sys").modules, "matplotlib", None)  # the `report` extra not installed
+        assert main(["--db", str(db), "report", "--out", str(out)]) == 2
+    assert "pip install -e '.[report]'" in capsys.readouterr().err
+    assert not out.exists()
+    monkeypatch.setenv("AIMETRICS_CHROMIUM", str(tmp_path / "no-such-browser"))
+    assert main(["--db", str(db), "report", "--out", str(out), "--png", str(tmp_path / "r.png")]) == 2
+    assert "AIMETRICS_CHROMIUM" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "r.png").exists()
