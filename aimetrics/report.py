@@ -346,7 +346,7 @@ def build_charts(data: ReportData) -> None:
     colors = _model_colors(plt, [r["model"] for r in data.scorecard] + [r["model"] for r in data.reliability])
     colors["all models"] = "#334155"
     jobs = []
-    for metric, header, _ in HEADLINE:
+    for metric, header, _ in HEADLINE if data.scorecard else []:
         th = data.thresholds.get(metric)
         if th is None:
             raise AimetricsError(f"staging.stg_seeds__metric_thresholds has no row for metric {metric!r} "

@@ -329,3 +329,21 @@ def test_missing_extra_or_browser(db, tmp_path, capsys, monkeypatch):
     assert main(["--db", str(db), "report", "--out", str(out), "--png", str(tmp_path / "r.png")]) == 2
     assert "AIMETRICS_CHROMIUM" in capsys.readouterr().err
     assert not out.exists() and not (tmp_path / "r.png").exists()
+
+
+def test_empty_marts(db, tmp_path, capsys):
+    """Marts with no rows: a page that says so, no chart, exit 0."""
+    empty = tmp_path / "empty.duckdb"
+    con = duckdb.connect(str(empty))
+    con.execute(f"attach '{db}' as built (read_only)")
+    for name in ("marts.scorecard", "marts.retention_weekly", "marts.calibration_reliability", "marts.drift_weekly",
+                 "staging.stg_seeds__metric_thresholds"):
+        schema = name.split(".")[0]
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create table {name} as select * from built.{name}" + (" limit 0" if schema == "marts" else ""))
+    con.close()
+    out = tmp_path / "empty.html"
+    assert main(["--db", str(empty), "report", "--out", str(out)]) == 0
+    assert "0 charts" in capsys.readouterr().out
+    page = out.read_text(encoding="utf-8")
+    assert "No data in the marts" in page and "<svg" not in page
