@@ -14,7 +14,8 @@ builds of the suite). Chromium is Debian's package, installed by
   the same check.
 * Numbers: every cell of the scorecard table, parsed back from the rendered DOM,
   equals the value read from marts.scorecard by the test's own query, to the
-  precision shown; so do the status classes, ECE and the verdict flags.
+  precision shown; so do the status classes, ECE and the verdict flags. The same
+  comparison on a page with one number changed by one shown digit must fail.
 * Errors: a missing file and a file without the marts give a clear message and
   write nothing. The page loads nothing from the network.
 """
@@ -262,36 +263,68 @@ def shown_value(text: str) -> tuple[float, float] | None:
     return (value / 100, half / 100) if percent else (value, half)
 
 
-def test_scorecard_table_equals_the_mart(dom, db):
-    parser = _Table()
-    parser.feed(dom)
+@pytest.fixture(scope="module")
+def mart_rows(db) -> list[dict]:
+    """The scorecard rows the table must show, read by the test's own query."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        mart = _rows(con, "select * from marts.scorecard where week in "
+        return _rows(con, "select * from marts.scorecard where week in "
                           f"(select distinct week from marts.scorecard order by week desc limit {WEEKS})")
     finally:
         con.close()
-    assert len(mart) > 0
-    assert set(parser.cells) == {(str(r["week"]), r["feature"], r["model"]) for r in mart}
+
+
+def table_mismatches(dom: str, mart: list[dict]) -> tuple[list[str], int]:
+    """Differences between the rendered table and the mart rows, and how many numbers were compared."""
+    parser = _Table()
+    parser.feed(dom)
+    keys = {(str(r["week"]), r["feature"], r["model"]) for r in mart}
+    problems = [f"row {k}: in the page only" for k in set(parser.cells) - keys]
+    problems += [f"row {k}: not in the page" for k in keys - set(parser.cells)]
     compared = 0
     for r in mart:
-        cells = parser.cells[(str(r["week"]), r["feature"], r["model"])]
+        key = (str(r["week"]), r["feature"], r["model"])
+        cells = parser.cells.get(key, {})
         for metric in [*METRICS, "ece"]:
+            if metric not in cells:
+                problems.append(f"{key} {metric}: no cell")
+                continue
             text, css = cells[metric]
-            assert css == r[f"{metric}_status"], (r["week"], r["feature"], r["model"], metric, css)
+            if css != r[f"{metric}_status"]:
+                problems.append(f"{key} {metric}: class {css}, status {r[f'{metric}_status']}")
             shown = shown_value(text)
             if r[metric] is None or shown is None:
-                assert r[metric] is None and shown is None, (metric, text, r[metric])
+                if not (r[metric] is None and shown is None):
+                    problems.append(f"{key} {metric}: shown {text!r}, mart {r[metric]}")
                 continue
             value, half = shown
-            assert abs(value - r[metric]) <= half + 1e-12, (r["week"], r["feature"], r["model"], metric, text,
-                                                            r[metric])
+            if abs(value - r[metric]) > half + 1e-12:
+                problems.append(f"{key} {metric}: shown {text!r}, mart {r[metric]}")
             compared += 1
-        flags = cells["verdicts"][0]
+        flags = cells.get("verdicts", ("", ""))[0]
         for col, label in FLAG_TEXT.items():
-            assert (label in flags) == bool(r[col]), (r["feature"], r["model"], col, flags)
-        assert ("telemetry" in flags) == bool(r["telemetry_flagged_days"])
-    assert compared >= len(mart) * 4
+            if (label in flags) != bool(r[col]):
+                problems.append(f"{key} {col}: {r[col]}, verdicts {flags!r}")
+        if ("telemetry" in flags) != bool(r["telemetry_flagged_days"]):
+            problems.append(f"{key} telemetry_flagged_days: {r['telemetry_flagged_days']}, verdicts {flags!r}")
+    return problems, compared
+
+
+def test_scorecard_table_equals_the_mart(dom, mart_rows):
+    assert len(mart_rows) > 0
+    problems, compared = table_mismatches(dom, mart_rows)
+    assert problems == []
+    assert compared >= len(mart_rows) * 4
+
+
+def test_table_check_catches_a_wrong_number(dom, mart_rows):
+    """The comparison can fail: one shown number moved by one unit of its last digit."""
+    cell = re.search(r'(<td class="[a-z_]+" data-metric="tcr"[^>]*>)(\d+)\.(\d)%', dom)
+    assert cell, "no TCR cell in the page"
+    last = (int(cell.group(3)) + 1) % 10
+    wrong = dom[:cell.start()] + f"{cell.group(1)}{cell.group(2)}.{last}%" + dom[cell.end():]
+    problems, _ = table_mismatches(wrong, mart_rows)
+    assert len(problems) == 1 and " tcr: shown" in problems[0], problems
 
 
 def test_page_is_self_contained(report):
