@@ -95,46 +95,56 @@ def read_report_data(db_path: Path) -> ReportData:
 
 # ---------------------------------------------------------------- charts (matplotlib -> inline SVG)
 
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise AimetricsError("aimetrics report draws its charts with matplotlib, in the `report` extra: "
-                             "pip install -e '.[report]'") from exc
-    matplotlib.use("svg")
-    import matplotlib.pyplot as plt
+#: matplotlib settings of the report's charts, applied only while they are drawn
+RC = {
+    "svg.fonttype": "none",            # text stays <text>: smaller, selectable, page font
+    "svg.hashsalt": "aimetrics",       # fixed clip-path ids: the same data gives the same page
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+}
 
-    plt.rcParams.update({
-        "svg.fonttype": "none",            # text stays <text>: smaller, selectable, page font
-        "font.family": "sans-serif",
-        "font.sans-serif": ["DejaVu Sans"],
-        "font.size": 9,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.titlesize": 10,
-        "axes.titleweight": "bold",
-        "legend.fontsize": 8,
-        "legend.frameon": False,
-    })
-    return plt
+
+class _Mpl:
+    """matplotlib without pyplot: no global backend switch, no figure registry to leak into."""
+
+    def __init__(self) -> None:
+        try:
+            import matplotlib
+            from matplotlib.figure import Figure
+        except ImportError as exc:
+            raise AimetricsError("aimetrics report draws its charts with matplotlib, in the `report` extra: "
+                                 "pip install -e '.[report]'") from exc
+        self.matplotlib, self._figure = matplotlib, Figure
+
+    def subplots(self, nrows: int, ncols: int, figsize: tuple[float, float], **kw):
+        fig = self._figure(figsize=figsize, layout="constrained")
+        return fig, fig.subplots(nrows, ncols, squeeze=False, **kw)
+
+    def get_cmap(self, name: str):
+        return self.matplotlib.colormaps[name]
 
 
 def _grid(plt, n_panels: int, height: float = 2.4, ncols_max: int = 4):
     ncols = max(1, min(ncols_max, n_panels))
     nrows = max(1, math.ceil(n_panels / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, height * nrows), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, height * nrows))
     flat = [ax for row in axes for ax in row]
     for ax in flat[n_panels:]:
         ax.set_visible(False)
     return fig, flat[:n_panels]
 
 
-def _svg(plt, fig, chart_id: str) -> Markup:
+def _svg(fig, chart_id: str) -> Markup:
     """The figure as a compact <svg> element whose ids are unique on the page (several charts share it)."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
-    plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg"):]              # drop the XML prolog and doctype
     text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
@@ -226,15 +236,14 @@ def trend_chart(plt, data: ReportData, metric: str, header: str, colors: dict[st
             ax.legend(loc="best")
         else:
             ax.text(0.5, 0.5, "no value yet", ha="center", va="center", transform=ax.transAxes, color="#8a8f98")
-    return _svg(plt, fig, chart_id)
+    return _svg(fig, chart_id)
 
 
 def retention_chart(plt, data: ReportData) -> Markup:
     """Per feature: 7-day retention of AI vs non-AI users, and the delta (observed with its CI, randomized)."""
     chart_id = "retention"
     features = sorted({r["feature"] for r in data.retention})
-    fig, axes = plt.subplots(2, max(1, len(features)), figsize=(3.2 * max(1, len(features)), 4.8),
-                             squeeze=False, layout="constrained", sharey="row")
+    fig, axes = plt.subplots(2, max(1, len(features)), figsize=(3.2 * max(1, len(features)), 4.8), sharey="row")
     for i, feature in enumerate(features):
         rows = [r for r in data.retention if r["feature"] == feature]
         weeks = [r["cohort_week"] for r in rows]
@@ -268,7 +277,7 @@ def retention_chart(plt, data: ReportData) -> Markup:
         if i == 0:
             top.legend(loc="best")
             bottom.legend(loc="best")
-    return _svg(plt, fig, chart_id)
+    return _svg(fig, chart_id)
 
 
 def calibration_chart(plt, data: ReportData, colors: dict[str, str]) -> Markup:
@@ -303,7 +312,7 @@ def calibration_chart(plt, data: ReportData, colors: dict[str, str]) -> Markup:
         ax.set_ylabel("accuracy")
         ax.grid(color="#e5e7eb", linewidth=0.6)
         ax.legend(loc="upper left")
-    return _svg(plt, fig, chart_id)
+    return _svg(fig, chart_id)
 
 
 def drift_chart(plt, data: ReportData) -> Markup:
@@ -311,8 +320,7 @@ def drift_chart(plt, data: ReportData) -> Markup:
     chart_id = "drift"
     features = sorted({r["feature"] for r in data.drift})
     palette = plt.get_cmap("tab10").colors
-    fig, axes = plt.subplots(2, max(1, len(features)), figsize=(3.2 * max(1, len(features)), 6.0),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(2, max(1, len(features)), figsize=(3.2 * max(1, len(features)), 6.0))
     for i, feature in enumerate(features):
         rows = [r for r in data.drift if r["feature"] == feature]
         vcolor = {v: palette[k % 10] for k, v in enumerate(sorted({r["model_version"] for r in rows}))}
@@ -338,11 +346,11 @@ def drift_chart(plt, data: ReportData) -> Markup:
             _date_axis(row_ax)
         axes[0][i].set_title(feature, loc="left")
         axes[1][i].legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7)
-    return _svg(plt, fig, chart_id)
+    return _svg(fig, chart_id)
 
 
 def build_charts(data: ReportData) -> None:
-    plt = _pyplot()
+    plt = _Mpl()
     colors = _model_colors(plt, [r["model"] for r in data.scorecard] + [r["model"] for r in data.reliability])
     colors["all models"] = "#334155"
     jobs = []
@@ -370,7 +378,7 @@ def build_charts(data: ReportData) -> None:
                      "Weekly TCR (top) and HR (bottom) per model_version; dashed: critical bound; ✕: drift alert "
                      "(the trend breaches the critical bound before the next retrain).",
                      lambda: drift_chart(plt, data)))
-    with progress("drawing charts", len(jobs)) as bar:
+    with progress("drawing charts", len(jobs)) as bar, plt.matplotlib.rc_context(RC):
         for chart_id, title, caption, draw in jobs:
             data.charts.append((chart_id, title, caption, draw()))
             bar.advance()
