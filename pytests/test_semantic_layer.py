@@ -9,10 +9,10 @@ marts' own rows, read back from the same file:
 * rates at a coarser grain than the mart (week x feature, month x model_version x segment) from
   the summed numerators and denominators of ``metrics_daily`` or of the fact rows, never from
   averaged rates;
-* medians (TTA, latency) with numpy's linear-interpolation percentile over the fact rows of the
+* the TTA median with numpy's linear-interpolation percentile over the mature task rows of the
   group (a median of daily medians would be wrong);
 * at the marts' own grain, the marts' own values (``metrics_daily``, ``scorecard``,
-  ``retention_weekly``);
+  ``retention_weekly``), latency p50/p95 and TTA p90 included;
 * groupings the data cannot support are refused by MetricFlow, not answered: CPVO by
   model_version (infra cost is allocated per day x feature x model), RΔ by model.
 
