@@ -54,3 +54,31 @@ def dbt_parse_run(tmp_path_factory) -> tuple[dict, str]:
     return manifest, output
 
 
+
+
+#: Interactions of the small demo build shared by the semantic-layer and BI-access tests.
+SMALL_DEMO_SCALE = 5_000
+SMALL_DEMO_SEED = 20260601
+
+
+@pytest.fixture(scope="session")
+def small_demo_build(tmp_path_factory) -> dict[str, Path]:
+    """A small demo dataset loaded and built (models and seeds, no data tests) into a DuckDB file.
+
+    Returns ``{"db": the DuckDB file, "target": dbt's target folder of that build (manifest.json,
+    semantic_manifest.json)}``. No connection stays open: each test opens the file itself (and
+    must close it before another process writes or opens it read-write). The data tests run on
+    the demo data in the other demo modules; this build is for readers of the marts.
+    """
+    from aimetrics import demo
+    from aimetrics.dbt_runner import run_dbt
+    from aimetrics.load import load_files
+
+    root = tmp_path_factory.mktemp("small_demo")
+    db = root / "demo.duckdb"
+    files = demo.generate(scale=SMALL_DEMO_SCALE, seed=SMALL_DEMO_SEED, out_dir=root / "data")
+    for table, paths in files.items():
+        load_files(db, table, paths)
+    run_dbt(["build", "--exclude", "resource_type:test", "resource_type:unit_test"],
+            duckdb_path=db, target_path=root / "target")
+    return {"db": db, "target": root / "target"}

@@ -56,6 +56,7 @@ GRAINS: dict[str, list[str]] = {
     "metrics_daily": ["metric_date", "feature", "model"],
     "retention_weekly": ["cohort_week", "feature"],
     "scorecard": ["week", "feature", "model"],
+    "dim_time_spine_daily": ["date_day"],
     "coverage_unallocated_infra_costs": ["cost_date", "feature", "model", "cost_kind"],
     "coverage_unmapped_event_types": ["event_type"],
     "coverage_unpriced_queries": ["model", "requested_date"],
