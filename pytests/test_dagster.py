@@ -94,7 +94,7 @@ def test_job_succeeds_and_materializes_every_dbt_model_and_seed(demo_run):
 def test_gx_contracts_ran_as_asset_checks_on_every_suite_table_and_passed(demo_run):
     got = _gx_results(demo_run["result"])
     assert set(got) == _suite_tables("raw") | _suite_tables("marts")
-    assert len(got) == 16
+    assert _suite_tables("raw") and _suite_tables("marts")
     failed = {k: e.metadata for k, e in got.items() if not e.passed}
     assert not failed
     # the demo plants malformed raw rows: the raw checks report them as warnings, not errors
