@@ -408,11 +408,12 @@ def _validate_suite(context, url: str, suite_dict: dict, now: dt.datetime) -> tu
 
 
 def validate(db_path: Path | str, layer: str, docs_dir: Path | str | None = None,
-             now: dt.datetime | None = None) -> Report:
+             now: dt.datetime | None = None, on_table=None) -> Report:
     """Validate every suite of ``layer`` against the DuckDB file, in the database.
 
     docs_dir: where to write the GX Data Docs (None: none). now: the clock of the
-    future-timestamp rule (default: the current UTC time).
+    future-timestamp rule (default: the current UTC time). on_table: called with
+    (tables done, tables) after each suite.
     """
     db_path = Path(db_path).resolve()
     if not db_path.exists():
@@ -429,8 +430,10 @@ def validate(db_path: Path | str, layer: str, docs_dir: Path | str | None = None
     tables = n_expectations = 0
     try:
         context = _context(docs_dir)
-        for suite_dict in suites:
+        for i, suite_dict in enumerate(suites, 1):
             outcome = _validate_suite(context, url, suite_dict, now)
+            if on_table is not None:
+                on_table(i, len(suites))
             if outcome is None:
                 skipped.append(suite_dict["name"])
                 continue
@@ -544,40 +547,56 @@ def parse_vars(text: str | None) -> dict | None:
     return values
 
 
+def validate_with_progress(db_path: Path | str, layer: str, docs_dir: Path | str | None = None) -> Report:
+    """:func:`validate`, with a progress bar of the tables on stderr (on a terminal)."""
+    from aimetrics.progress import progress
+
+    with progress(f"check {layer}", None) as bar:
+        return validate(db_path, layer, docs_dir=docs_dir,
+                        on_table=lambda done, total: bar.update(completed=done, total=total))
+
+
 def run_pipeline(db_path: Path | str, docs_dir: Path | str = DEFAULT_DOCS_DIR,
                  target_path: Path | str | None = None, dbt_vars: str | None = None) -> int:
     """check raw -> dbt build -> check marts; stop at the first blocking failure.
 
-    Prints each stage's summary; returns the exit code: 0 passed (warnings
-    allowed), 1 blocked (a failed error-severity expectation or a failed dbt
-    build). Data Docs go to docs_dir/raw and docs_dir/marts. dbt_vars: YAML
-    text, checked by :func:`parse_vars` before anything runs.
+    Prints each stage's summary and, when it passes, where the results are;
+    returns the exit code: 0 passed (warnings allowed), 1 blocked (a failed
+    error-severity expectation or a failed dbt build). Data Docs go to
+    docs_dir/raw and docs_dir/marts. dbt_vars: YAML text, checked by
+    :func:`parse_vars` before anything runs. Progress bars go to stderr, on a
+    terminal only.
     """
     import time
 
     from aimetrics.dbt_runner import DbtError, run_dbt
+    from aimetrics.progress import progress
 
     vars_ = parse_vars(dbt_vars)
     docs_dir = Path(docs_dir)
-    raw = validate(db_path, "raw", docs_dir=docs_dir / "raw")
+    raw = validate_with_progress(db_path, "raw", docs_dir=docs_dir / "raw")
     print(summary(raw))
     if raw.blocked:
         print("aimetrics run: blocked at check raw: nothing was built", file=sys.stderr)
         return 1
     started = time.perf_counter()
     try:
-        run_dbt(["build"], duckdb_path=db_path, target_path=target_path, dbt_vars=vars_)
+        with progress("dbt build (seeds, models, tests)", None) as bar:
+            run_dbt(["build"], duckdb_path=db_path, target_path=target_path, dbt_vars=vars_,
+                    on_node=lambda done, total: bar.update(completed=done, total=total))
     except DbtError as exc:
         print(str(exc))
         print("aimetrics run: blocked at dbt build: the failing nodes are listed above", file=sys.stderr)
         return 1
     print(f"dbt build passed in {time.perf_counter() - started:.0f}s")
-    marts = validate(db_path, "marts", docs_dir=docs_dir / "marts")
+    marts = validate_with_progress(db_path, "marts", docs_dir=docs_dir / "marts")
     print(summary(marts))
     if marts.blocked:
         print("aimetrics run: blocked at check marts: do not publish these marts", file=sys.stderr)
         return 1
-    print("aimetrics run: passed")
+    n_warn = sum(1 for f in raw.failures + marts.failures if not f.blocking)
+    print(f"aimetrics run: passed with {n_warn} warning{'s' * (n_warn != 1)}: marts and quarantine built in "
+          f"{Path(db_path)}; Data Docs {docs_dir / 'raw' / 'index.html'}, {docs_dir / 'marts' / 'index.html'}")
     return 0
 
 

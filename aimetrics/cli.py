@@ -92,9 +92,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from aimetrics.checks import summary, validate
+    from aimetrics.checks import summary, validate_with_progress
 
-    report = validate(args.db, args.layer, docs_dir=args.docs_dir / args.layer)
+    report = validate_with_progress(args.db, args.layer, docs_dir=args.docs_dir / args.layer)
     print(summary(report))
     if report.blocked:
         print(f"aimetrics check {args.layer}: blocked by failed error-severity expectations (above)", file=sys.stderr)

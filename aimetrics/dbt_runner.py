@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,31 @@ def _failure_summary(output: str, target_path: Path, limit: int = 12) -> str:
     return "\n".join(lines)
 
 
+#: dbt's line for a finished node: "12:00:01  3 of 250 OK created sql view model ..." (not START, not hooks)
+_NODE_DONE = re.compile(r"^\S*\s*(\d+) of (\d+) (?!START\b)[A-Z][A-Z-]* (?!hook:)")
+
+
+def node_progress(line: str) -> tuple[int, int] | None:
+    """(node number, nodes selected) when ``line`` is dbt's report of a finished node, else None."""
+    m = _NODE_DONE.match(line)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _run_streaming(cmd: list[str], env: dict[str, str], on_node) -> subprocess.CompletedProcess:
+    """Run dbt, reading its output line by line to report finished nodes; the output is kept whole."""
+    lines = []
+    with subprocess.Popen(cmd, cwd=PROJECT_DIR, env=env, text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT) as proc:
+        done: set[int] = set()
+        for line in proc.stdout:
+            lines.append(line)
+            node = node_progress(line)
+            if node:
+                done.add(node[0])  # nodes finish out of order with threads: count them
+                on_node(len(done), node[1])
+    return subprocess.CompletedProcess(cmd, proc.returncode, "".join(lines), None)
+
+
 def run_dbt(
     args: list[str],
     duckdb_path: str | os.PathLike | None = None,
@@ -60,6 +86,7 @@ def run_dbt(
     capture: bool = True,
     target_path: str | os.PathLike | None = None,
     env: dict[str, str] | None = None,
+    on_node=None,
 ) -> subprocess.CompletedProcess:
     """Run ``dbt ARGS`` in the project; raise DbtError when it fails.
 
@@ -68,7 +95,8 @@ def run_dbt(
     target_path: dbt's target folder (separate folders let tests run builds
     side by side). env: extra environment variables for dbt (e.g.
     AIMETRICS_TARGET=postgres and the AIMETRICS_PG_* connection). The error message lists the failing nodes and their
-    messages (from run_results.json), not the whole log.
+    messages (from run_results.json), not the whole log. on_node: called with
+    (nodes done, nodes selected) as each node finishes (output captured).
     """
     target = Path(target_path) if target_path is not None else PROJECT_DIR / "target"
     cmd = [dbt_executable(), "--no-use-colors", *args, "--project-dir", str(PROJECT_DIR),
@@ -81,11 +109,14 @@ def run_dbt(
         env.update(extra_env)
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)
-    proc = subprocess.run(
-        cmd, cwd=PROJECT_DIR, env=env, text=True,
-        stdout=subprocess.PIPE if capture else None,
-        stderr=subprocess.STDOUT if capture else None,
-    )
+    if on_node is not None and capture:
+        proc = _run_streaming(cmd, env, on_node)
+    else:
+        proc = subprocess.run(
+            cmd, cwd=PROJECT_DIR, env=env, text=True,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.STDOUT if capture else None,
+        )
     if proc.returncode != 0:
         summary = _failure_summary(proc.stdout or "", target)
         raise DbtError(f"dbt {args[0]} failed (exit {proc.returncode}):\n{summary}")

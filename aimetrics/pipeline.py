@@ -9,10 +9,13 @@ from aimetrics.dbt_runner import DbtError, run_dbt
 from aimetrics.errors import AimetricsError
 
 
-def build(db_path: Path) -> None:
-    """dbt build (seeds, models, tests) on db_path; AimetricsError on failure."""
+def build(db_path: Path, on_node=None) -> None:
+    """dbt build (seeds, models, tests) on db_path; AimetricsError on failure.
+
+    on_node: called with (nodes done, nodes selected) as dbt finishes each node.
+    """
     try:
-        run_dbt(["build"], duckdb_path=db_path)
+        run_dbt(["build"], duckdb_path=db_path, on_node=on_node)
     except DbtError as exc:
         raise AimetricsError(str(exc)) from exc
 
@@ -21,8 +24,8 @@ def build_and_print(db_path: Path) -> None:
     started = time.perf_counter()
     from aimetrics.progress import progress
 
-    with progress("dbt build (seeds, models, tests)", None):
-        build(db_path)
+    with progress("dbt build (seeds, models, tests)", None) as bar:
+        build(db_path, on_node=lambda done, total: bar.update(completed=done, total=total))
     print(f"dbt build finished in {time.perf_counter() - started:.1f}s ({db_path})")
     print("quarantined rows: quarantine.quarantine_summary (one row per table x reason)")
     from aimetrics.scorecard import print_scorecard

@@ -19,9 +19,10 @@ class _Task:
         if self._progress is not None:
             self._progress.advance(self._id, steps)
 
-    def update(self, completed: float | None = None, description: str | None = None) -> None:
+    def update(self, completed: float | None = None, description: str | None = None,
+               total: float | None = None) -> None:
         if self._progress is not None:
-            self._progress.update(self._id, completed=completed, description=description)
+            self._progress.update(self._id, completed=completed, description=description, total=total)
 
 
 @contextmanager

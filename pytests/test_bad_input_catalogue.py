@@ -266,6 +266,11 @@ def test_run_passes_with_warnings_and_no_traceback(warehouse):
     out = warehouse["run"].stdout
     assert "check raw:" in out and "check marts:" in out and "aimetrics run: passed" in out
     assert "0 errors" in out
+    # the last line says where the results are: the database and both Data Docs
+    last = out.strip().splitlines()[-1]
+    docs = warehouse["tmp"] / "docs"
+    assert last.startswith("aimetrics run: passed with ") and str(warehouse["db"]) in last, last
+    assert str(docs / "raw" / "index.html") in last and str(docs / "marts" / "index.html") in last, last
 
 
 @pytest.mark.parametrize("case", REFUSED)
