@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from aimetrics import PROJECT_DIR
+from aimetrics.lock import held_fds
 
 
 class DbtError(RuntimeError):
@@ -82,7 +83,7 @@ def run_dbt(
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)
     proc = subprocess.run(
-        cmd, cwd=PROJECT_DIR, env=env, text=True,
+        cmd, cwd=PROJECT_DIR, env=env, text=True, pass_fds=held_fds(),  # dbt keeps the build lock while it lives
         stdout=subprocess.PIPE if capture else None,
         stderr=subprocess.STDOUT if capture else None,
     )
