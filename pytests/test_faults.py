@@ -18,7 +18,8 @@ publishes "B". One uninterrupted run (module fixture) is the reference:
 
 CI time: one day-1 build without tests, three ``aimetrics run`` (one
 uninterrupted, one killed, one rerun) and one killed ``dbt build``, on the
-demo at 1,000 interactions.
+demo at 1,000 interactions. Measured: 197 s of CPU (user + sys, all
+processes); every dbt run builds the same path, so dbt parses in full once.
 """
 
 from __future__ import annotations
