@@ -120,6 +120,7 @@ def publish(db_path: Path | str, serving_path: Path | str) -> dict[str, int]:
         else:
             cause = " ".join(str(exc).split())[:300]
         if replaced:
-            raise AimetricsError(f"published the marts to {serving}, but syncing its directory failed: {cause}") from exc
+            raise AimetricsError(f"published the marts to {serving}, but syncing its directory failed: "
+                                 f"{cause}") from exc
         raise AimetricsError(f"publishing the marts to {serving} failed: {cause}; "
                              "the previous serving copy is unchanged") from exc

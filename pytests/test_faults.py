@@ -18,7 +18,7 @@ publishes "B". One uninterrupted run (module fixture) is the reference:
 
 CI time: one day-1 build without tests, three ``aimetrics run`` (one
 uninterrupted, one killed, one rerun) and one killed ``dbt build``, on the
-demo at 1,000 interactions. Measured: 197 s of CPU (user + sys, all
+demo at 1,000 interactions. Measured: 181-197 s of CPU (user + sys, all
 processes); every dbt run builds the same path, so dbt parses in full once.
 """
 
@@ -398,7 +398,8 @@ def changed(day1):
     db = day1.dir / "changed.duckdb"
     shutil.copy(day1.db, db)
     con = duckdb.connect(str(db))
-    con.execute("delete from marts.metrics_daily where metric_date = (select min(metric_date) from marts.metrics_daily)")
+    con.execute("delete from marts.metrics_daily "
+                "where metric_date = (select min(metric_date) from marts.metrics_daily)")
     con.close()
     reference = day1.dir / "changed_serving.duckdb"
     publish(db, reference)
