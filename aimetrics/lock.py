@@ -43,6 +43,7 @@ def build_lock(db_path: Path | str, command: str = "aimetrics run") -> Iterator[
     """Hold the build lock of db_path for the block; AimetricsError at once when another process holds it."""
     path = lock_path(db_path)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the command creates the database there anyway
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise AimetricsError(f"cannot create the build lock {path}: {exc.strerror}") from exc
