@@ -22,4 +22,4 @@ test: install
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) target logs aimetrics.duckdb demo_data
+	rm -rf $(VENV) target logs aimetrics.duckdb aimetrics.duckdb.lock aimetrics_serving.duckdb demo_data

@@ -557,15 +557,18 @@ def validate_with_progress(db_path: Path | str, layer: str, docs_dir: Path | str
 
 
 def run_pipeline(db_path: Path | str, docs_dir: Path | str = DEFAULT_DOCS_DIR,
-                 target_path: Path | str | None = None, dbt_vars: str | None = None) -> int:
-    """check raw -> dbt build -> check marts; stop at the first blocking failure.
+                 target_path: Path | str | None = None, dbt_vars: str | None = None,
+                 serving_path: Path | str | None = None) -> int:
+    """check raw -> dbt build -> check marts -> publish; stop at the first blocking failure.
 
     Prints each stage's summary and, when it passes, where the results are;
     returns the exit code: 0 passed (warnings allowed), 1 blocked (a failed
-    error-severity expectation or a failed dbt build). Data Docs go to
-    docs_dir/raw and docs_dir/marts. dbt_vars: YAML text, checked by
-    :func:`parse_vars` before anything runs. Progress bars go to stderr, on a
-    terminal only.
+    error-severity expectation, a failed dbt build or a failed publish). Data
+    Docs go to docs_dir/raw and docs_dir/marts. dbt_vars: YAML text, checked by
+    :func:`parse_vars` before anything runs. serving_path: the serving copy the
+    marts are published to (default: :func:`aimetrics.publish.default_serving_path`).
+    The CLI holds the build lock (:mod:`aimetrics.lock`) around this. Progress
+    bars go to stderr, on a terminal only.
     """
     import time
 
@@ -592,11 +595,23 @@ def run_pipeline(db_path: Path | str, docs_dir: Path | str = DEFAULT_DOCS_DIR,
     marts = validate_with_progress(db_path, "marts", docs_dir=docs_dir / "marts")
     print(summary(marts))
     if marts.blocked:
-        print("aimetrics run: blocked at check marts: do not publish these marts", file=sys.stderr)
+        print("aimetrics run: blocked at check marts: not published; readers keep the previous serving copy",
+              file=sys.stderr)
         return 1
+    from aimetrics.publish import default_serving_path, publish
+
+    serving_path = Path(serving_path) if serving_path is not None else default_serving_path(db_path)
+    print(f"publishing the marts to {serving_path}")
+    try:
+        counts = publish(db_path, serving_path)
+    except AimetricsError as exc:
+        print(f"aimetrics run: blocked at publish: {exc}", file=sys.stderr)
+        return 1
+    print(f"published {len(counts)} tables of schema marts to {serving_path} ({sum(counts.values())} rows)")
     n_warn = sum(1 for f in raw.failures + marts.failures if not f.blocking)
     print(f"aimetrics run: passed with {n_warn} warning{'s' * (n_warn != 1)}: marts and quarantine built in "
-          f"{Path(db_path)}; Data Docs {docs_dir / 'raw' / 'index.html'}, {docs_dir / 'marts' / 'index.html'}")
+          f"{Path(db_path)}, published to {serving_path}; Data Docs {docs_dir / 'raw' / 'index.html'}, "
+          f"{docs_dir / 'marts' / 'index.html'}")
     return 0
 
 

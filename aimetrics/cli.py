@@ -6,11 +6,13 @@ import argparse
 import os
 import sys
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 
 from aimetrics import PROJECT_DIR
 from aimetrics.checks import DEFAULT_DOCS_DIR
 from aimetrics.errors import AimetricsError
+from aimetrics.lock import build_lock
 
 
 def default_db_path() -> Path:
@@ -105,7 +107,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from aimetrics.checks import run_pipeline
 
-    return run_pipeline(args.db, docs_dir=args.docs_dir, target_path=args.target_path, dbt_vars=args.vars)
+    return run_pipeline(args.db, docs_dir=args.docs_dir, target_path=args.target_path, dbt_vars=args.vars,
+                        serving_path=args.serving)
 
 
 def _cmd_portability(args: argparse.Namespace) -> int:
@@ -181,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dbt target folder (default: target in the repo)")
     p.add_argument("--vars", default=None, metavar="YAML",
                    help="dbt vars, e.g. '{min_sample: 50}': numbers, booleans, lists of numbers or plain names")
+    p.add_argument("--serving", type=Path, default=None, metavar="PATH",
+                   help="serving copy of the marts for BI tools, replaced atomically when the run passes "
+                        "(default: $AIMETRICS_SERVING_PATH or <db stem>_serving.duckdb beside --db)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("portability", help="compile the project and check its SQL transpiles to Snowflake, "
@@ -197,10 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: commands that write the database: one at a time per database (aimetrics/lock.py)
+WRITERS = ("load", "demo", "build", "run")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code = args.func(args)
+        with build_lock(args.db, f"aimetrics {args.command}") if args.command in WRITERS else nullcontext():
+            code = args.func(args)
     except AimetricsError as exc:
         print(f"aimetrics {args.command}: error: {exc}", file=sys.stderr)
         code = 2

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from aimetrics import PROJECT_DIR
+from aimetrics.lock import held_fds
 
 
 class DbtError(RuntimeError):
@@ -68,7 +69,7 @@ def _run_streaming(cmd: list[str], env: dict[str, str], on_node) -> subprocess.C
     """Run dbt, reading its output line by line to report finished nodes; the output is kept whole."""
     lines = []
     with subprocess.Popen(cmd, cwd=PROJECT_DIR, env=env, text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT) as proc:
+                          stderr=subprocess.STDOUT, pass_fds=held_fds()) as proc:  # dbt keeps the build lock
         done: set[int] = set()
         for line in proc.stdout:
             lines.append(line)
@@ -113,7 +114,7 @@ def run_dbt(
         proc = _run_streaming(cmd, env, on_node)
     else:
         proc = subprocess.run(
-            cmd, cwd=PROJECT_DIR, env=env, text=True,
+            cmd, cwd=PROJECT_DIR, env=env, text=True, pass_fds=held_fds(),  # dbt keeps the build lock while it lives
             stdout=subprocess.PIPE if capture else None,
             stderr=subprocess.STDOUT if capture else None,
         )
