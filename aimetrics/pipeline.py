@@ -9,20 +9,25 @@ from aimetrics.dbt_runner import DbtError, run_dbt
 from aimetrics.errors import AimetricsError
 
 
-def build(db_path: Path) -> None:
-    """dbt build (seeds, models, tests) on db_path; AimetricsError on failure."""
+def build(db_path: Path, full_refresh: bool = False) -> None:
+    """dbt build (seeds, models, tests) on db_path; AimetricsError on failure.
+
+    Incremental models rewrite only the dates new raw rows touch; full_refresh
+    rebuilds them from all raw data (dbt refuses --full-refresh without the
+    allow_full_refresh var, which this passes)."""
+    args, dbt_vars = (["build", "--full-refresh"], {"allow_full_refresh": True}) if full_refresh else (["build"], None)
     try:
-        run_dbt(["build"], duckdb_path=db_path)
+        run_dbt(args, duckdb_path=db_path, dbt_vars=dbt_vars)
     except DbtError as exc:
         raise AimetricsError(str(exc)) from exc
 
 
-def build_and_print(db_path: Path) -> None:
+def build_and_print(db_path: Path, full_refresh: bool = False) -> None:
     started = time.perf_counter()
     from aimetrics.progress import progress
 
     with progress("dbt build (seeds, models, tests)", None):
-        build(db_path)
+        build(db_path, full_refresh=full_refresh)
     print(f"dbt build finished in {time.perf_counter() - started:.1f}s ({db_path})")
     print("quarantined rows: quarantine.quarantine_summary (one row per table x reason)")
     from aimetrics.scorecard import print_scorecard

@@ -44,10 +44,14 @@ new_events as (
     where {{ aimetrics.is_new_raw_row('dedup_order_at') }}
 ),
 
+-- the queries of every copy of a new review's id: a re-sent review may name another query
 new_reviews as (
     select interaction_id
     from {{ ref('base_raw__output_reviews') }}
-    where {{ aimetrics.is_new_raw_row('dedup_order_at') }}
+    where review_id in (
+        select review_id from {{ ref('base_raw__output_reviews') }}
+        where {{ aimetrics.is_new_raw_row('dedup_order_at') }}
+    )
 ),
 
 new_users as (
