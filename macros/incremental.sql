@@ -8,14 +8,33 @@
 
 {#- Config of an incremental model rewritten by `date_column`: the one place
     the strategy is chosen. delete+insert with the date as the key (DuckDB,
-    Postgres: every row of a rewritten date is deleted, then the new rows
-    inserted); on Spark/Databricks insert_overwrite of the date partitions. -#}
+    Postgres: every row of a touched date is deleted (pre-hook, also the
+    dates left with no rows), then the new rows inserted); on
+    Spark/Databricks insert_overwrite of the date partitions. -#}
 {% macro incremental_by_date(date_column) -%}
     {%- set spark = target.type in ('spark', 'databricks') -%}
     {%- set config = {'materialized': 'incremental', 'unique_key': date_column,
                       'incremental_strategy': 'insert_overwrite' if spark else 'delete+insert'} -%}
-    {%- if spark -%}{%- do config.update({'partition_by': [date_column]}) -%}{%- endif -%}
+    {%- if spark -%}
+        {%- do config.update({'partition_by': [date_column]}) -%}
+    {%- else -%}
+        {#- a touched date with no rows left must be emptied too: delete+insert only deletes the
+            dates present in the new rows. Same transaction as the model. -#}
+        {%- do config.update({'pre_hook': "{{ aimetrics.delete_touched_dates('" ~ date_column ~ "') }}"}) -%}
+    {%- endif -%}
     {{ return(config) }}
+{%- endmacro %}
+
+
+{#- pre-hook of the incremental models: on an incremental run, delete every
+    row of a touched date, so a date whose rows all left (a query replayed as
+    invalid, a user marked internal) does not keep them. -#}
+{% macro delete_touched_dates(date_column) -%}
+    {%- if incremental_run() -%}
+    delete from {{ this }} where {{ date_column }} in (select touched_date from {{ ref('int_incremental_scope') }})
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {%- endmacro %}
 
 

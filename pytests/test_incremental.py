@@ -185,10 +185,16 @@ def make_batches(raw: dict[str, pa.Table], seed: int) -> list[dict[str, pa.Table
         task = [tasks[rng.integers(len(tasks))] if k == 2 else t for t, k in zip(rows["task_id"].to_pylist(), kind)]
         return _replace(_replace(rows, "event_type", et), "task_id", task)
 
+    outputs = raw["interactions"]["interaction_id"].to_pylist()
+
     def mutate_reviews(rows: pa.Table) -> pa.Table:
-        verdict = [{"pass": "fail", "fail": "pass"}.get(v, v) if rng.random() < 0.5 else v
-                   for v in rows["verdict"].to_pylist()]
-        return _replace(rows, "verdict", verdict)
+        # the verdict flipped, or the review re-sent naming another query
+        kind = rng.integers(0, 2, rows.num_rows)
+        verdict = [{"pass": "fail", "fail": "pass"}.get(v, v) if k == 0 else v
+                   for v, k in zip(rows["verdict"].to_pylist(), kind)]
+        target = [outputs[rng.integers(len(outputs))] if k == 1 else i
+                  for i, k in zip(rows["interaction_id"].to_pylist(), kind)]
+        return _replace(_replace(rows, "verdict", verdict), "interaction_id", target)
 
     def mutate_users(rows: pa.Table) -> pa.Table:
         # re-sent as internal: everything of theirs leaves the metrics
@@ -196,7 +202,7 @@ def make_batches(raw: dict[str, pa.Table], seed: int) -> list[dict[str, pa.Table
 
     replay("interactions", 3, mutate_interactions)
     replay("user_events", 3, mutate_events)
-    replay("output_reviews", 3, mutate_reviews)
+    replay("output_reviews", 4, mutate_reviews)
     replay("users", 1, mutate_users)
     return [{t: pa.concat_tables(parts) for t, parts in batch.items() if sum(p.num_rows for p in parts)}
             for batch in batches]
