@@ -36,7 +36,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # (random seed, lookback_days: None = the project default); with lookback 0 a run
 # reprocesses exactly the rows ingested since the last run
 SEEDS = [(11, None), (23, 0), (37, 0)]
-BATCHES = 4
+BATCHES = 3
 SCALE = 1500
 # dbt build without data tests and unit tests (the rest of the suite runs those): seeds and models
 MODELS_AND_SEEDS = ("build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
