@@ -75,7 +75,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from aimetrics.pipeline import build_and_print
 
-    build_and_print(db_path=args.db)
+    build_and_print(db_path=args.db, full_refresh=args.full_refresh)
     return 0
 
 
@@ -158,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("build", help="dbt build on the current raw data and print the scorecard")
+    p.add_argument("--full-refresh", action="store_true",
+                   help="rebuild the incremental models from all raw data (default: only the dates new rows touch)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("scorecard", help="print the scorecard of the last build")

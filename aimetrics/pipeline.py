@@ -9,23 +9,27 @@ from aimetrics.dbt_runner import DbtError, run_dbt
 from aimetrics.errors import AimetricsError
 
 
-def build(db_path: Path, on_node=None) -> None:
+def build(db_path: Path, full_refresh: bool = False, on_node=None) -> None:
     """dbt build (seeds, models, tests) on db_path; AimetricsError on failure.
 
-    on_node: called with (nodes done, nodes selected) as dbt finishes each node.
-    """
+    Incremental models rewrite only the dates new raw rows touch; full_refresh
+    rebuilds them from all raw data (dbt refuses --full-refresh without the
+    allow_full_refresh var, which this passes). on_node: called with (nodes
+    done, nodes selected) as dbt finishes each node."""
+    args, dbt_vars = (["build", "--full-refresh"], {"allow_full_refresh": True}) if full_refresh else (["build"], None)
     try:
-        run_dbt(["build"], duckdb_path=db_path, on_node=on_node)
+        run_dbt(args, duckdb_path=db_path, dbt_vars=dbt_vars, on_node=on_node)
     except DbtError as exc:
         raise AimetricsError(str(exc)) from exc
 
 
-def build_and_print(db_path: Path) -> None:
+def build_and_print(db_path: Path, full_refresh: bool = False) -> None:
     started = time.perf_counter()
     from aimetrics.progress import progress
 
     with progress("dbt build (seeds, models, tests)", None) as bar:
-        build(db_path, on_node=lambda done, total: bar.update(completed=done, total=total))
+        build(db_path, full_refresh=full_refresh,
+              on_node=lambda done, total: bar.update(completed=done, total=total))
     print(f"dbt build finished in {time.perf_counter() - started:.1f}s ({db_path})")
     print("quarantined rows: quarantine.quarantine_summary (one row per table x reason)")
     from aimetrics.scorecard import print_scorecard

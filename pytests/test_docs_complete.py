@@ -67,6 +67,8 @@ GRAINS: dict[str, list[str]] = {
 NO_UNIQUE_GRAIN: dict[str, list[str]] = {
     # raw.infra_costs has no key: two identical rows are two costs
     "stg_raw__infra_costs": ["cost_date", "cost_kind", "cost_usd"],
+    # one row per touched date plus one null-date row carrying loaded_through (tested unique)
+    "int_incremental_scope": [],
 }
 #: Name patterns of models without a unique grain: base_raw__* hold every raw
 #: row (duplicates included); quarantine_raw__* may hold several rows with a

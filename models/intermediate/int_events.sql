@@ -1,3 +1,5 @@
+{{ config(**aimetrics.incremental_by_date('occurred_date')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- User events of non-internal users, attributed to a task and to the query
 -- they concern:
 -- * task: the event's task_id when that task is known, else the task of its
@@ -17,6 +19,7 @@ with events as (
     left join {{ ref('int_users') }} as users
         on events.user_id = users.user_id
     where not coalesce(users.is_internal, false)
+        and {{ aimetrics.in_touched_dates('cast(events.occurred_at as date)') }}
 ),
 
 resolved as (

@@ -1,3 +1,5 @@
+{{ config(**aimetrics.incremental_by_date('cost_date')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- raw.infra_costs allocated to day x feature x model cells. A row naming both
 -- feature and model goes to that cell (created if it had no query); a shared
 -- row (feature and/or model null) is split over that day's cells in its scope
@@ -6,12 +8,14 @@
 with cells as (
     select requested_date as cost_date, feature, model, count(*) as queries
     from {{ ref('int_interactions') }}
+    where {{ aimetrics.in_touched_dates('requested_date') }}
     group by requested_date, feature, model
 ),
 
 infra as (
     select cost_date, feature, model, sum(cost_usd) as cost_usd
     from {{ ref('stg_raw__infra_costs') }}
+    where {{ aimetrics.in_touched_dates('cost_date') }}
     group by cost_date, feature, model
 ),
 

@@ -1,3 +1,5 @@
+{{ config(**aimetrics.incremental_by_date('requested_date')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- Queries of non-internal users, with their cost (reported, else priced from
 -- model_pricing) and latency. Every later model starts from this one, so the
 -- internal-user exclusion happens once, here.
@@ -7,6 +9,7 @@ with interactions as (
     left join {{ ref('int_users') }} as users
         on interactions.user_id = users.user_id
     where not coalesce(users.is_internal, false)
+        and {{ aimetrics.in_touched_dates('cast(interactions.requested_at as date)') }}
 ),
 
 prices as (

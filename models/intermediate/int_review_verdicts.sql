@@ -1,3 +1,5 @@
+{{ config(**aimetrics.incremental_by_date('requested_date')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- Adjudication: one row per reviewed query and dimension. The final verdict
 -- is the latest human_expert verdict (tier 2) if there is one, else the latest
 -- tier-1 verdict (llm_judge or automated; a tie on time goes to llm_judge, any
@@ -28,10 +30,12 @@ reviews as (
     select
         reviews.*,
         case when reviews.reviewer_kind = 'human_expert' then 2 else 1 end as tier,
-        case when reviews.reviewer_kind = 'llm_judge' then 1 else 0 end as kind_priority
+        case when reviews.reviewer_kind = 'llm_judge' then 1 else 0 end as kind_priority,
+        interactions.requested_date
     from all_reviews as reviews
     inner join {{ ref('int_interactions') }} as interactions
         on reviews.interaction_id = interactions.interaction_id
+    where {{ aimetrics.in_touched_dates('interactions.requested_date') }}
 ),
 
 ranked as (
@@ -51,6 +55,7 @@ ranked as (
 select
     interaction_id,
     dimension,
+    requested_date,
     max(case when final_rank = 1 then verdict end) as final_verdict,
     max(case when final_rank = 1 then tier end) as decided_by_tier,
     max(case when final_rank = 1 then reviewer_kind end) as decided_by_reviewer_kind,
@@ -61,4 +66,4 @@ select
     max(case when tier = 2 and rank_within_tier = 1 then verdict end) as tier2_verdict,
     count(*) as reviews
 from ranked
-group by interaction_id, dimension
+group by interaction_id, dimension, requested_date

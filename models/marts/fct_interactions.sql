@@ -1,9 +1,25 @@
+{{ config(**aimetrics.incremental_by_date('requested_date')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- One row per query of a non-internal user, with its cost, latency, final
 -- review verdicts, reactions, interventions and validity. An output is a query
 -- with status ok. Valid (for CPVO): an output not adjudicated hallucinated
 -- that was accepted or verified (first at t) with no corrective event
 -- concerning it or belonging to its task in [t, t + behavioral_window_minutes].
-with verdicts as (
+with interactions as (
+    select * from {{ ref('int_interactions') }}
+    where {{ aimetrics.in_touched_dates('requested_date') }}
+),
+
+-- events concerning these queries or belonging to their tasks
+events as (
+    select * from {{ ref('int_events') }}
+    {%- if aimetrics.incremental_run() %}
+    where concerned_interaction_id in (select interaction_id from interactions)
+        or task_id in (select task_id from interactions)
+    {%- endif %}
+),
+
+verdicts as (
     select
         interaction_id,
         max(case when dimension = 'hallucination' then final_verdict end) as hallucination_verdict,
@@ -11,6 +27,9 @@ with verdicts as (
         max(case when dimension = 'correctness' then final_verdict end) as correctness_verdict,
         count(*) as reviewed_dimensions
     from {{ ref('int_review_verdicts') }}
+    {%- if aimetrics.incremental_run() %}
+    where interaction_id in (select interaction_id from interactions)
+    {%- endif %}
     group by interaction_id
 ),
 
@@ -26,7 +45,7 @@ reactions as (
         sum(case when is_substantive_edit then 1 else 0 end) as substantive_edit_events,
         sum(case when is_intervention then 1 else 0 end) as interventions,
         sum(case when is_corrective then 1 else 0 end) as corrective_events
-    from {{ ref('int_events') }}
+    from events
     where concerned_interaction_id is not null
     group by concerned_interaction_id
 ),
@@ -38,7 +57,7 @@ accepted as (
         reactions.first_accepted_or_verified_at as window_start,
         {{ dbt.dateadd('minute', var('behavioral_window_minutes'), 'reactions.first_accepted_or_verified_at') }}
             as window_end
-    from {{ ref('int_interactions') }} as interactions
+    from interactions
     inner join reactions
         on interactions.interaction_id = reactions.interaction_id
     where interactions.is_output
@@ -49,7 +68,7 @@ correctives_in_window as (
     -- corrective events concerning the output or belonging to its task
     select accepted.interaction_id, events.event_id
     from accepted
-    inner join {{ ref('int_events') }} as events
+    inner join events
         on events.concerned_interaction_id = accepted.interaction_id
     where events.is_corrective
         and events.occurred_at >= accepted.window_start
@@ -57,7 +76,7 @@ correctives_in_window as (
     union
     select accepted.interaction_id, events.event_id
     from accepted
-    inner join {{ ref('int_events') }} as events
+    inner join events
         on events.task_id = accepted.task_id
     where events.is_corrective
         and events.occurred_at >= accepted.window_start
@@ -112,7 +131,7 @@ select
         and coalesce(verdicts.hallucination_verdict, 'pass') <> 'fail'
         and reactions.first_accepted_or_verified_at is not null
         and corrective_counts.interaction_id is null) as is_valid_output
-from {{ ref('int_interactions') }} as interactions
+from interactions
 left join verdicts
     on interactions.interaction_id = verdicts.interaction_id
 left join reactions

@@ -1,8 +1,22 @@
+{{ config(**aimetrics.incremental_by_date('task_date')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- One row per task: its start (earliest of its first query and any
 -- task_started event of the task), maturity, completion, interventions and
 -- time to accuracy. The task takes the user, feature, model and model_version
 -- of its first query; task-level metrics belong to the UTC date of its start.
-with task_events as (
+with candidate_tasks as (
+    -- a task starts on a touched date only if its first query or a task_started event is on one
+    select * from {{ ref('int_tasks') }}
+    {%- if aimetrics.incremental_run() %}
+    where {{ aimetrics.in_touched_dates('first_requested_date') }}
+        or task_id in (
+            select task_id from {{ ref('int_events') }}
+            where role = 'task_started' and {{ aimetrics.in_touched_dates('occurred_date') }}
+        )
+    {%- endif %}
+),
+
+task_events as (
     select
         events.task_id,
         min(case when events.role = 'task_started' then events.occurred_at end) as first_task_started_at,
@@ -18,6 +32,9 @@ with task_events as (
     left join {{ ref('fct_interactions') }} as interactions
         on events.concerned_interaction_id = interactions.interaction_id
     where events.task_id is not null
+    {%- if aimetrics.incremental_run() %}
+        and events.task_id in (select task_id from candidate_tasks)
+    {%- endif %}
     group by events.task_id
 ),
 
@@ -37,7 +54,7 @@ tasks as (
         coalesce(task_events.has_completed_event, false) as has_completed_event,
         coalesce(task_events.interventions, 0) as interventions,
         task_events.first_correct_output_at
-    from {{ ref('int_tasks') }} as tasks
+    from candidate_tasks as tasks
     left join task_events
         on tasks.task_id = task_events.task_id
 )
@@ -64,3 +81,4 @@ select
     {{ aimetrics.seconds_between('tasks.started_at', 'tasks.first_correct_output_at') }} as tta_s
 from tasks
 cross join latest_query
+where {{ aimetrics.in_touched_dates('cast(tasks.started_at as date)') }}

@@ -1,3 +1,5 @@
+{{ config(**aimetrics.incremental_by_date('metric_date')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- One row per metric_date x feature x model with any query, task, event,
 -- review or allocated cost. Query-level columns belong to the query's
 -- requested_at date; task-level columns (tasks*, tcr, tta*) to the task's
@@ -21,6 +23,7 @@ with query_metrics as (
         sum(case when status in ('error', 'timeout') then 1 else 0 end) as error_queries,
         sum(case when status in ('refused', 'filtered') then 1 else 0 end) as refused_queries
     from {{ ref('fct_interactions') }}
+    where {{ aimetrics.in_touched_dates('requested_date') }}
     group by requested_date, feature, model
 ),
 
@@ -32,6 +35,7 @@ event_metrics as (
         sum(case when is_intervention then 1 else 0 end) as interventions
     from {{ ref('int_events') }}
     where concerned_interaction_id is not null
+        and {{ aimetrics.in_touched_dates('attributed_date') }}
     group by attributed_date, attributed_feature, attributed_model
 ),
 
@@ -47,12 +51,14 @@ task_metrics as (
         {{ aimetrics.percentile_cont('case when is_mature then tta_s end', 0.5) }} as tta_p50_s,
         {{ aimetrics.percentile_cont('case when is_mature then tta_s end', 0.9) }} as tta_p90_s
     from {{ ref('fct_tasks') }}
+    where {{ aimetrics.in_touched_dates('task_date') }}
     group by task_date, feature, model
 ),
 
 infra as (
     select cost_date as metric_date, feature, model, infra_cost_usd
     from {{ ref('int_infra_costs_allocated') }}
+    where {{ aimetrics.in_touched_dates('cost_date') }}
 ),
 
 cells as (

@@ -1,3 +1,5 @@
+{{ config(**aimetrics.incremental_by_date('requested_date')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- Tier-1 text checks (python_udfs/, registered in DuckDB by the dbt-duckdb
 -- plugin): one row per output (status ok) of a non-internal user whose raw
 -- row carries an output_text. The texts themselves are read here and never
@@ -21,11 +23,13 @@ with texts as (
     where raw_rows.dedup_rank = 1
         and raw_rows.reason_code is null
         and raw_rows.output_text is not null
+        and {{ aimetrics.in_touched_dates('cast(raw_rows.requested_at as date)') }}
 ),
 
 checked as (
     select
         interactions.interaction_id,
+        interactions.requested_date,
         coalesce(interactions.responded_at, interactions.requested_at) as checked_at,
         length(texts.output_text) as output_chars,
         texts.final_text is not null as has_final_text,
@@ -41,6 +45,7 @@ checked as (
 
 select
     interaction_id,
+    requested_date,
     checked_at,
     cast(output_chars as {{ dbt.type_bigint() }}) as output_chars,
     has_final_text,
@@ -56,6 +61,7 @@ from checked
 {%- else %}
 select
     cast(null as {{ dbt.type_string() }}) as interaction_id,
+    cast(null as date) as requested_date,
     cast(null as {{ dbt.type_timestamp() }}) as checked_at,
     cast(null as {{ dbt.type_bigint() }}) as output_chars,
     cast(null as {{ dbt.type_boolean() }}) as has_final_text,

@@ -1,3 +1,5 @@
+{{ config(**aimetrics.incremental_by_date('metric_date')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- Supporting operational metrics: one row per metric_date x feature x model
 -- with a query or a task (same cells and date rules as metrics_daily:
 -- query-level columns on the query's date, event-based ones on the date of
@@ -31,6 +33,7 @@ with queries as (
         sum(case when is_output and substantive_edit_events > 0 then 1 else 0 end) as substantively_edited_outputs,
         sum(case when is_output and edit_events > 0 then 1 else 0 end) as edited_outputs
     from {{ ref('fct_interactions') }}
+    where {{ aimetrics.in_touched_dates('requested_date') }}
     group by requested_date, feature, model
 ),
 
@@ -47,6 +50,7 @@ edit_ratios as (
         and concerns_output
         and edit_distance is not null
         and output_chars > 0
+        and {{ aimetrics.in_touched_dates('attributed_date') }}
     group by concerned_interaction_id, attributed_date, attributed_feature, attributed_model
 ),
 
@@ -59,6 +63,7 @@ events as (
         sum(case when role = 'reprompted' then 1 else 0 end) as reprompts
     from {{ ref('int_events') }}
     where concerned_interaction_id is not null
+        and {{ aimetrics.in_touched_dates('attributed_date') }}
     group by attributed_date, attributed_feature, attributed_model
 ),
 
@@ -73,9 +78,17 @@ edits as (
     group by attributed_date, attributed_feature, attributed_model
 ),
 
+scoped_tasks as (
+    select * from {{ ref('fct_tasks') }}
+    where {{ aimetrics.in_touched_dates('task_date') }}
+),
+
 task_costs as (
     select task_id, sum(cost_usd) as cost_usd
     from {{ ref('fct_interactions') }}
+    {%- if aimetrics.incremental_run() %}
+    where task_id in (select task_id from scoped_tasks)
+    {%- endif %}
     group by task_id
 ),
 
@@ -88,7 +101,7 @@ tasks as (
         sum(case when tasks.is_mature then 1 else 0 end) as tasks_mature,
         sum(case when tasks.is_mature and abandoned.task_id is not null then 1 else 0 end) as abandoned_tasks,
         sum(coalesce(task_costs.cost_usd, 0)) as task_cost_usd
-    from {{ ref('fct_tasks') }} as tasks
+    from scoped_tasks as tasks
     left join task_costs
         on tasks.task_id = task_costs.task_id
     left join (

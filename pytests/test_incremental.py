@@ -1,0 +1,305 @@
+"""Incremental runs give exactly the marts of a full build (README "Incremental runs").
+
+A small demo dataset is landed in random batches, as a scheduler would: each
+batch holds the rows of a span of days plus rows that arrive late — events of
+tasks landed in earlier batches, reviews days after their output, infra costs
+after their day — and replays of earlier rows (identical copies, copies with a
+changed value that wins deduplication and rewrites an old row, invalid copies
+that send an old row to quarantine), and users re-sent as internal. Every
+batch is loaded with `aimetrics load`'s loader with a later `ingested_at`,
+then `dbt run` updates the incremental models. At the end every public mart
+(`access: public`) must equal, row for row, the same database rebuilt with a
+guarded full refresh. Several seeds; dbt runs in-process (dbtRunner).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from aimetrics.demo import generate
+from aimetrics.load import load_files
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# (random seed, lookback_days: None = the project default); with lookback 0 a run
+# reprocesses exactly the rows ingested since the last run
+SEEDS = [(11, None), (23, 0), (37, 0)]
+BATCHES = 3
+SCALE = 1500
+# dbt build without data tests and unit tests (the rest of the suite runs those): seeds and models
+MODELS_AND_SEEDS = ("build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+BATCH_EPOCH = datetime(2027, 1, 4)  # batch k is ingested from BATCH_EPOCH + k * BATCH_EVERY_DAYS (after the demo's times)
+BATCH_EVERY_DAYS = 3  # more than lookback_days (1): a run does not simply redo the previous batch
+
+
+def public_models() -> list[str]:
+    names = []
+    for path in (PROJECT_DIR / "models").rglob("*.yml"):
+        doc = yaml.safe_load(path.read_text()) or {}
+        for model in doc.get("models", []) or []:
+            access = model.get("access") or (model.get("config") or {}).get("access")
+            if access == "public":
+                names.append(model["name"])
+    return sorted(names)
+
+
+# ---------------------------------------------------------------- dbt in-process
+
+class Dbt:
+    """dbt in this process (no start-up per call); one target folder, so partial parsing is reused."""
+
+    def __init__(self, target_path: Path):
+        from dbt.cli.main import dbtRunner
+
+        self.runner = dbtRunner()
+        self.target_path = target_path
+
+    def __call__(self, db: Path, *args: str, expect_ok: bool = True):
+        started = time.perf_counter()
+        os.environ["AIMETRICS_DUCKDB_PATH"] = str(db)
+        os.environ["DBT_PROFILES_DIR"] = str(PROJECT_DIR)
+        res = self.runner.invoke([*args, "--project-dir", str(PROJECT_DIR), "--target-path", str(self.target_path),
+                                  "--log-path", str(self.target_path / "logs"), "--quiet"])
+        if expect_ok:
+            failed = [f"{r.node.unique_id}: {r.status}: {r.message}" for r in (res.result or [])
+                      if str(r.status) not in ("success", "pass")] if res.result is not None else []
+            assert res.success, f"dbt {' '.join(args)} failed: {res.exception}\n" + "\n".join(failed[:10])
+        print(f"dbt {args[0]} on {db.name}: {time.perf_counter() - started:.1f}s")
+        return res
+
+
+# ---------------------------------------------------------------- batches
+
+def _raw_tables(demo_dir: Path, scratch: Path) -> dict[str, pa.Table]:
+    """The demo files landed once by the real loader, read back typed."""
+    files = generate(scale=SCALE, seed=5, out_dir=demo_dir)
+    for table, paths in files.items():
+        load_files(scratch, table, paths, show_progress=False)
+    with duckdb.connect(str(scratch), read_only=True) as con:
+        return {t: con.sql(f"select * from raw.{t}").to_arrow_table() for t in files}
+
+
+def _day(col: pa.ChunkedArray) -> np.ndarray:
+    """Days since 2026-06-01 of a timestamp or date column (nulls: day -1)."""
+    null = pc.is_null(col).to_numpy(zero_copy_only=False)
+    days = pc.fill_null(pc.cast(pc.cast(col, pa.timestamp("us")), pa.int64()), 0).to_numpy(zero_copy_only=False)
+    out = np.floor((days - 1_780_272_000_000_000) / 86_400e6).astype(np.int64)
+    out[null] = -1
+    return out
+
+
+def _with_ingested(tab: pa.Table, batch: int, order: np.ndarray, late: float) -> pa.Table:
+    """ingested_at of batch `batch`: BATCH_EPOCH + batch days, spread over 6 h keeping the rows' own order
+    (`order`, earlier = smaller; nulls first), plus `late` hours for replays."""
+    rank = np.argsort(np.argsort(order, kind="stable"), kind="stable") / max(len(order), 1)
+    base = BATCH_EPOCH + timedelta(days=BATCH_EVERY_DAYS * batch, hours=late)
+    stamps = [base + timedelta(hours=6 * float(r)) for r in rank]
+    arr = pa.array(stamps, pa.timestamp("us"))
+    if "ingested_at" in tab.column_names:
+        return tab.set_column(tab.column_names.index("ingested_at"), "ingested_at", arr)
+    return tab.append_column("ingested_at", arr)
+
+
+def _order(tab: pa.Table) -> np.ndarray:
+    if "ingested_at" not in tab.column_names:
+        return np.zeros(tab.num_rows)
+    ts = pc.cast(pc.cast(tab["ingested_at"], pa.timestamp("us")), pa.int64()).to_numpy(zero_copy_only=False)
+    null = pc.is_null(tab["ingested_at"]).to_numpy(zero_copy_only=False)
+    return np.where(null, np.iinfo(np.int64).min, ts).astype(float)
+
+
+def _replace(tab: pa.Table, column: str, values: list) -> pa.Table:
+    return tab.set_column(tab.column_names.index(column), column, pa.array(values, tab.schema.field(column).type))
+
+
+def make_batches(raw: dict[str, pa.Table], seed: int) -> list[dict[str, pa.Table]]:
+    rng = np.random.default_rng(seed)
+    cuts = np.sort(rng.choice(np.arange(10, 85), BATCHES - 1, replace=False))  # batch k: days [cuts[k-1], cuts[k])
+
+    def by_day(day: np.ndarray) -> np.ndarray:
+        return np.searchsorted(cuts, np.maximum(day, 0), side="right")
+
+    def late(day: np.ndarray, share: float, window: int) -> np.ndarray:
+        """The batch of each row by its day; a `share` of the rows of the last `window` days
+        before a batch's cut arrive with the next batch instead (late)."""
+        batch = by_day(day)
+        end = np.append(cuts, 10_000)[batch]
+        move = (end - day <= window) & (rng.random(len(day)) < share) & (batch < BATCHES - 1)
+        return np.where(move, batch + 1, batch)
+
+    n_users = raw["users"].num_rows
+    plan = {
+        "interactions": by_day(_day(raw["interactions"]["requested_at"])),
+        "user_events": late(_day(raw["user_events"]["occurred_at"]), 0.3, 5),      # late events of earlier tasks
+        "output_reviews": late(_day(raw["output_reviews"]["reviewed_at"]), 0.5, 7),  # reviews days after the output
+        "infra_costs": late(_day(raw["infra_costs"]["cost_date"]), 0.5, 3),
+        "users": np.where(rng.random(n_users) < 0.8, 0, rng.integers(0, BATCHES, n_users)),
+        "eval_results": rng.integers(0, BATCHES, raw["eval_results"].num_rows),
+    }
+    batches: list[dict[str, list[pa.Table]]] = [{t: [] for t in raw} for _ in range(BATCHES)]
+    for table, assign in plan.items():
+        tab = raw[table]
+        for b in range(BATCHES):
+            part = tab.filter(pa.array(assign == b))
+            batches[b][table].append(_with_ingested(part, b, _order(part), late=0))
+
+    # replays of rows of earlier batches (any age), landed after that batch's own rows
+    def replay(table: str, count: int, mutate) -> None:
+        tab, assign = raw[table], plan[table]
+        for b in range(1, BATCHES):
+            earlier = np.flatnonzero(assign < b)
+            pick = rng.choice(earlier, min(count, len(earlier)), replace=False)
+            rows = mutate(tab.take(pa.array(pick)))
+            batches[b][table].append(_with_ingested(rows, b, np.arange(rows.num_rows), late=7))
+
+    def mutate_interactions(rows: pa.Table) -> pa.Table:
+        n = rows.num_rows
+        kind = rng.integers(0, 4, n)  # 0 identical, 1 status changed, 2 cost changed, 3 invalid (quarantined)
+        status = [("timeout" if s == "ok" else "ok") if k == 1 else s
+                  for s, k in zip(rows["status"].to_pylist(), kind)]
+        cost = [(c or 0.0) * 3 + 0.01 if k == 2 else c for c, k in zip(rows["cost_usd"].to_pylist(), kind)]
+        conf = [1.7 if k == 3 else c for c, k in zip(rows["confidence"].to_pylist(), kind)]
+        rows = _replace(_replace(_replace(rows, "status", status), "cost_usd", cost), "confidence", conf)
+        return rows
+
+    tasks = raw["interactions"]["task_id"].to_pylist()
+
+    def mutate_events(rows: pa.Table) -> pa.Table:
+        n = rows.num_rows
+        kind = rng.integers(0, 3, n)  # 0 identical, 1 another type, 2 moved to another task
+        types = ["output_rejected" if t == "output_accepted" else "output_accepted"
+                 for t in rows["event_type"].to_pylist()]
+        et = [t2 if k == 1 else t for t, t2, k in zip(rows["event_type"].to_pylist(), types, kind)]
+        task = [tasks[rng.integers(len(tasks))] if k == 2 else t for t, k in zip(rows["task_id"].to_pylist(), kind)]
+        return _replace(_replace(rows, "event_type", et), "task_id", task)
+
+    outputs = raw["interactions"]["interaction_id"].to_pylist()
+
+    def mutate_reviews(rows: pa.Table) -> pa.Table:
+        # the verdict flipped, or the review re-sent naming another query
+        kind = rng.integers(0, 2, rows.num_rows)
+        verdict = [{"pass": "fail", "fail": "pass"}.get(v, v) if k == 0 else v
+                   for v, k in zip(rows["verdict"].to_pylist(), kind)]
+        target = [outputs[rng.integers(len(outputs))] if k == 1 else i
+                  for i, k in zip(rows["interaction_id"].to_pylist(), kind)]
+        return _replace(_replace(rows, "verdict", verdict), "interaction_id", target)
+
+    def mutate_users(rows: pa.Table) -> pa.Table:
+        # re-sent as internal: everything of theirs leaves the metrics
+        return _replace(rows, "is_internal", [True] * rows.num_rows)
+
+    replay("interactions", 3, mutate_interactions)
+    replay("user_events", 3, mutate_events)
+    replay("output_reviews", 4, mutate_reviews)
+    replay("users", 1, mutate_users)
+    return [{t: pa.concat_tables(parts) for t, parts in batch.items() if sum(p.num_rows for p in parts)}
+            for batch in batches]
+
+
+def land(db: Path, batch: dict[str, pa.Table], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for table, tab in batch.items():
+        path = folder / f"{table}.parquet"
+        pq.write_table(tab, path)
+        load_files(db, table, [path], show_progress=False)
+
+
+# ---------------------------------------------------------------- comparison
+
+def _rows(db: Path, table: str) -> tuple[list[str], list[tuple]]:
+    with duckdb.connect(str(db)) as con:
+        schema = (con.sql(f"select table_schema from information_schema.tables where table_name = '{table}'").fetchall()
+                  or [None])[0]
+        assert schema, f"{table} not built in {db}"
+        rel = con.sql(f'select * from "{schema[0]}"."{table}" order by all')
+        return rel.columns, rel.fetchall()
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)  # sums of the same doubles in another order
+    return a == b
+
+
+def mart_differences(incremental: Path, full: Path) -> list[str]:
+    problems = []
+    for table in public_models():
+        cols, rows_inc = _rows(incremental, table)
+        _, rows_full = _rows(full, table)
+        if len(rows_inc) != len(rows_full):
+            problems.append(f"{table}: {len(rows_inc)} rows incrementally, {len(rows_full)} in the full build")
+        bad = [(ri, rf) for ri, rf in zip(rows_inc, rows_full)
+               if len(ri) != len(rf) or not all(_same(x, y) for x, y in zip(ri, rf))]
+        if bad:
+            ri, rf = bad[0]
+            diff = {c: (x, y) for c, x, y in zip(cols, ri, rf) if not _same(x, y)}
+            problems.append(f"{table}: {len(bad)} rows differ; first: {diff}")
+    return problems
+
+
+# ---------------------------------------------------------------- tests
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory) -> dict[str, pa.Table]:
+    tmp = tmp_path_factory.mktemp("incremental_demo")
+    return _raw_tables(tmp / "demo", tmp / "scratch.duckdb")
+
+
+@pytest.fixture(scope="module")
+def dbt(tmp_path_factory) -> Dbt:
+    return Dbt(tmp_path_factory.mktemp("incremental_target"))
+
+
+@pytest.mark.parametrize(("seed", "lookback"), SEEDS)
+def test_incremental_runs_equal_full_refresh(raw, dbt, tmp_path, seed, lookback):
+    batches = make_batches(raw, seed)
+    extra = () if lookback is None else ("--vars", f"{{lookback_days: {lookback}}}")
+    db = tmp_path / "incremental.duckdb"
+    for k, batch in enumerate(batches):
+        land(db, batch, tmp_path / f"batch{k}")
+        dbt(db, *MODELS_AND_SEEDS, *extra)
+        if k == BATCHES - 1:  # not vacuous: the last run rewrites some dates, and (lookback 0) not all
+            with duckdb.connect(str(db)) as con:
+                touched, days = con.sql(
+                    "select (select count(touched_date) from intermediate.int_incremental_scope),"
+                    " (select count(distinct metric_date) from marts.metrics_daily)").fetchall()[0]
+            print(f"batch {k}: {touched} of {days} dates rewritten")
+            assert touched > 0
+            if lookback == 0:  # with the default lookback the last run also redoes the previous batch
+                assert touched < days
+    with duckdb.connect(str(db)) as con:
+        runs = con.sql("select count(*) from intermediate.aimetrics_incremental_watermark").fetchall()[0][0]
+    assert runs == BATCHES, "every complete run records its watermark"
+
+    full = tmp_path / "full.duckdb"
+    with duckdb.connect(str(db)) as con:  # dbt keeps its in-process connection: flush the WAL before copying
+        con.execute("checkpoint")
+    shutil.copy(db, full)
+    dbt(full, *MODELS_AND_SEEDS, "--full-refresh", "--vars", "{allow_full_refresh: true}")
+    problems = mart_differences(db, full)
+    assert not problems, "incremental marts differ from the full refresh:\n" + "\n".join(problems)
+
+
+def test_full_refresh_is_refused_without_the_var(raw, dbt, tmp_path):
+    db = tmp_path / "guard.duckdb"
+    land(db, make_batches(raw, 1)[0], tmp_path / "batch0")
+    res = dbt(db, *MODELS_AND_SEEDS, "--full-refresh", expect_ok=False)
+    assert not res.success
+    assert "allow_full_refresh" in str(res.exception)
+    with duckdb.connect(str(db)) as con:
+        built = con.sql("select count(*) from information_schema.tables where table_schema = 'marts'").fetchall()[0][0]
+    assert built == 0, "a refused full refresh builds nothing"
