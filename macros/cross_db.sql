@@ -432,14 +432,21 @@
 {% macro duckdb__grant_schema_usage(schema, role) -%}
 {%- endmacro %}
 
-{#- A local Spark session has no access control (no roles, no GRANT); on
-    Databricks (dbt-databricks) grants apply. -#}
+{#- Open-source Spark has no access control (no roles, no GRANT): nothing on
+    target type spark. Databricks (dbt-databricks) dispatches through spark__
+    too, and has grants: there the default applies. -#}
 {% macro spark__grant_schema_usage(schema, role) -%}
+    {%- if target.type != 'spark' -%}
+        {{ aimetrics.default__grant_schema_usage(schema, role) }}
+    {%- endif -%}
 {%- endmacro %}
 
-{#- dbt's grants config, skipped on a local Spark session (see above): its
-    SHOW GRANTS does not exist there. -#}
+{#- dbt's grants config, skipped on open-source Spark (its SHOW GRANTS does
+    not exist); dbt's default on Databricks (see above). -#}
 {% macro spark__apply_grants(relation, grant_config, should_revoke=True) -%}
+    {%- if target.type != 'spark' -%}
+        {{ return(dbt.default__apply_grants(relation, grant_config, should_revoke)) }}
+    {%- endif -%}
 {%- endmacro %}
 
 
