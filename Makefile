@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,otel,report,semantic,dagster]"
+	$(BIN)/pip install --quiet -e ".[test,otel,report,semantic,dagster,spark]"
 	touch $@
 
 install: $(BIN)/.installed

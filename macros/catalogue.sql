@@ -123,7 +123,7 @@
 
 {#- Ordinary least-squares slope of y on x, as an aggregate over the rows
     where both are non-null; null with fewer than two distinct x.
-    Dispatched: default__ from sums, duckdb__ is regr_slope. -#}
+    Dispatched: default__ from sums, duckdb__ and spark__ are regr_slope. -#}
 {% macro ols_slope(y, x) -%}
     {{ return(adapter.dispatch('ols_slope', 'aimetrics')(y, x)) }}
 {%- endmacro %}
@@ -137,6 +137,9 @@
 {%- endmacro %}
 {% macro duckdb__ols_slope(y, x) -%}
     regr_slope(cast({{ y }} as double), cast({{ x }} as double))
+{%- endmacro %}
+{% macro spark__ols_slope(y, x) -%}
+    {{ aimetrics.duckdb__ols_slope(y, x) }}
 {%- endmacro %}
 
 

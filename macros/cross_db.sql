@@ -18,6 +18,10 @@
     nullif(btrim(cast({{ expr }} as text), ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)), '')
 {%- endmacro %}
 
+{% macro spark__clean_text(expr) -%}
+    nullif(trim(both concat(' ', chr(9), chr(10), chr(11), chr(12), chr(13)) from cast({{ expr }} as string)), '')
+{%- endmacro %}
+
 
 {#- Text kept exactly as written, except that a value empty after trimming is null. -#}
 {% macro blank_to_null(expr) -%}
@@ -81,6 +85,24 @@
 {%- endmacro %}
 
 
+{#- Spark: rlike guards (a plain cast truncates '12.5' to 12 when ANSI mode is
+    off, as dbt-spark sets it), then try_cast (null when out of range). Regexes
+    avoid backslashes, which Spark string literals treat as escapes. A double
+    text that overflows ('1e999') casts to Infinity: null, as on DuckDB. -#}
+{% macro spark__parse_text(expr, contract_type) -%}
+    {%- if contract_type == 'bigint' -%}
+        (case when {{ expr }} rlike '^[+-]?[0-9]+$' then try_cast({{ expr }} as bigint) end)
+    {%- elif contract_type == 'double' -%}
+        (case when {{ expr }} rlike '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'
+            then case when abs(try_cast({{ expr }} as double)) <= 1.7976931348623157e308
+                then try_cast({{ expr }} as double) end end)
+    {%- else -%}
+        {{ aimetrics.default__parse_text(expr, contract_type) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+
 {#- Cast that yields null instead of failing on a value of the wrong type. -#}
 {% macro safe_cast(expr, data_type) -%}
     {{ return(adapter.dispatch('safe_cast', 'aimetrics')(expr, data_type)) }}
@@ -103,6 +125,11 @@
     {%- else -%}
         cast({{ expr }} as {{ data_type }})
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro spark__safe_cast(expr, data_type) -%}
+    try_cast({{ expr }} as {{ data_type }})
 {%- endmacro %}
 
 
@@ -182,6 +209,25 @@
 {%- endmacro %}
 
 
+{#- Spark: with the session time zone UTC (profiles.yml), a cast of a
+    timestamp_ntz or timestamp is the UTC instant. Text must match the same
+    ISO-8601 shape as on Postgres before the cast (Spark's cast also takes
+    '2024' or '2024-1-1'); a space before the offset is removed and z read as
+    +00:00; the cast rejects a day, hour or minute out of range (null). -#}
+{% macro spark__to_utc_timestamp(expr, source_type) -%}
+    {%- set t = (source_type or '') | lower -%}
+    {%- if 'timestamp' in t or t == 'date' -%}
+        cast({{ expr }} as timestamp)
+    {%- else -%}
+        {%- set x = aimetrics.clean_text(expr) -%}
+        {%- set iso = '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?[ ]*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$' -%}
+        (case when {{ x }} rlike '{{ iso }}' then
+            try_cast(regexp_replace(regexp_replace({{ x }}, '[zZ]$', '+00:00'), '[ ]+([+-][0-9]{2}(:?[0-9]{2})?)$', '$1') as timestamp)
+        end)
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- Linear-interpolation percentile (numpy's default), as an aggregate. -#}
 {% macro percentile_cont(expr, p) -%}
     {{ return(adapter.dispatch('percentile_cont', 'aimetrics')(expr, p)) }}
@@ -241,9 +287,23 @@
     ((unix_micros({{ end_ts }}) - unix_micros({{ start_ts }})) / 1000000.0)
 {%- endmacro %}
 
+{#- Spark: 1000000.0 is a decimal literal there; a double division keeps the type double. -#}
+{% macro spark__seconds_between(start_ts, end_ts) -%}
+    (cast(unix_micros({{ end_ts }}) - unix_micros({{ start_ts }}) as double) / 1000000)
+{%- endmacro %}
+
 {#- extract(epoch ...) is an exact numeric on Postgres 14+; the result is a double everywhere. -#}
 {% macro postgres__seconds_between(start_ts, end_ts) -%}
     cast(extract(epoch from ({{ end_ts }} - {{ start_ts }})) as double precision)
+{%- endmacro %}
+
+
+{#- dbt-spark's dateadd adds hours, minutes and seconds through unix seconds
+    (to_timestamp(to_unix_timestamp(ts) + n)), which drops the fraction of a
+    second: a window end of 10:05:00.750 becomes 10:05:00. timestampadd is
+    exact to the microsecond for every unit. -#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    timestampadd({{ datepart }}, {{ interval }}, {{ from_date_or_timestamp }})
 {%- endmacro %}
 
 
@@ -308,28 +368,53 @@
 {%- endmacro %}
 
 
-{#- on-run-start: type names the model contracts use that an engine lacks.
-    The contracts are written with DuckDB's names (double, hugeint); on
-    Postgres they are domains over double precision and numeric (sum(bigint)
-    is numeric there, as it is hugeint on DuckDB). -#}
-{% macro create_type_aliases() -%}
-    {{ return(adapter.dispatch('create_type_aliases', 'aimetrics')()) }}
+{#- Model contracts (yml data_type) name portable types: bigint, integer,
+    double, varchar, boolean, date, timestamp. This is an engine's spelling of
+    one of them: double is double precision on Postgres (aimetrics.type_double),
+    varchar is string on Spark (dbt.type_string); the others are the same
+    everywhere. -#}
+{% macro contract_data_type(data_type) -%}
+    {%- set t = (data_type or '') | trim | lower -%}
+    {%- if t == 'double' -%}
+        {{ return(aimetrics.type_double() | trim) }}
+    {%- elif t in ('varchar', 'text', 'string') -%}
+        {{ return(dbt.type_string() | trim) }}
+    {%- endif -%}
+    {{ return(data_type) }}
 {%- endmacro %}
 
-{% macro default__create_type_aliases() -%}
+{#- A copy of a model's columns (name -> column dict) with each data_type in
+    the engine's spelling (contract_data_type). -#}
+{% macro contract_columns(columns) -%}
+    {%- set translated = {} -%}
+    {%- for name, col in columns.items() -%}
+        {%- set copy = col.copy() -%}
+        {%- if col.get('data_type') -%}
+            {%- do copy.update({'data_type': aimetrics.contract_data_type(col['data_type'])}) -%}
+        {%- endif -%}
+        {%- do translated.update({name: copy}) -%}
+    {%- endfor -%}
+    {{ return(translated) }}
 {%- endmacro %}
 
-{% macro postgres__create_type_aliases() -%}
-    do $$ begin
-        if not exists (select from pg_type t join pg_namespace n on n.oid = t.typnamespace
-                       where n.nspname = 'public' and t.typname = 'double') then
-            create domain public.double as double precision;
-        end if;
-        if not exists (select from pg_type t join pg_namespace n on n.oid = t.typnamespace
-                       where n.nspname = 'public' and t.typname = 'hugeint') then
-            create domain public.hugeint as numeric;
-        end if;
-    end $$
+{#- dbt reads a contract's data_type in the query that gives the contract's
+    column types (get_empty_schema_sql) and, where a contracted table is
+    created from DDL (Postgres), in that DDL: both translated on the engines
+    whose spelling differs. DuckDB takes the portable names as they are;
+    Spark creates contracted tables with CTAS, so only the empty query. -#}
+{% macro postgres__get_empty_schema_sql(columns) -%}
+    {{ dbt.default__get_empty_schema_sql(aimetrics.contract_columns(columns)) }}
+{%- endmacro %}
+
+{% macro spark__get_empty_schema_sql(columns) -%}
+    {{ dbt.default__get_empty_schema_sql(aimetrics.contract_columns(columns)) }}
+{%- endmacro %}
+
+{#- dbt's table_columns_and_constraints with translated types. -#}
+{% macro postgres__get_table_columns_and_constraints() -%}
+    {%- set column_ddl = adapter.render_raw_columns_constraints(raw_columns=aimetrics.contract_columns(model['columns'])) -%}
+    {%- set model_ddl = adapter.render_raw_model_constraints(raw_constraints=model['constraints']) -%}
+    ({{ (column_ddl + model_ddl) | join(', ') }})
 {%- endmacro %}
 
 
@@ -347,17 +432,74 @@
 {% macro duckdb__grant_schema_usage(schema, role) -%}
 {%- endmacro %}
 
-
-{#- Contract type comparison on Postgres (overrides dbt's format_column there).
-    The contracts name DuckDB's types; DuckDB's hugeint (its type of sum() over
-    integers) is the domain hugeint (numeric) here, while Postgres gives sum()
-    of an int bigint and sum() of a bigint numeric. So on Postgres the integer
-    types and numeric compare as one family, "integer"; every other type is
-    compared as dbt does. Remove once the contracts use portable types. -#}
-{% macro postgres__format_column(column) -%}
-    {%- set data_type = column.dtype -%}
-    {%- if data_type | upper in ('SMALLINT', 'INTEGER', 'LONGINTEGER', 'BIGINT', 'DECIMAL', 'NUMERIC') -%}
-        {%- set data_type = 'integer' -%}
+{#- Open-source Spark has no access control (no roles, no GRANT): nothing on
+    target type spark. Databricks (dbt-databricks) dispatches through spark__
+    too, and has grants: there the default applies. -#}
+{% macro spark__grant_schema_usage(schema, role) -%}
+    {%- if target.type != 'spark' -%}
+        {{ aimetrics.default__grant_schema_usage(schema, role) }}
     {%- endif -%}
-    {{ return({'name': column.name, 'data_type': data_type, 'formatted': column.column.lower() ~ ' ' ~ data_type}) }}
+{%- endmacro %}
+
+{#- dbt's grants config, skipped on open-source Spark (its SHOW GRANTS does
+    not exist); dbt's default on Databricks (see above). -#}
+{% macro spark__apply_grants(relation, grant_config, should_revoke=True) -%}
+    {%- if target.type != 'spark' -%}
+        {{ return(dbt.default__apply_grants(relation, grant_config, should_revoke)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- on-run-start: raw tables from Parquet files, for engines that read files
+    where they lie. var('raw_parquet'): {table: path of a Parquet file or
+    directory}; each becomes table <raw_schema>.<table> (replaced when it
+    exists; the files are not copied). Empty (the default): nothing happens. -#}
+{% macro register_raw_parquet() -%}
+    {{ return(adapter.dispatch('register_raw_parquet', 'aimetrics')()) }}
+{%- endmacro %}
+
+{% macro default__register_raw_parquet() -%}
+    {%- if var('raw_parquet') -%}
+        {{ exceptions.raise_compiler_error("var raw_parquet is supported on Spark only; on "
+            ~ target.type ~ " land the raw tables with `aimetrics load` or a warehouse loader") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__register_raw_parquet() -%}
+    {%- set tables = var('raw_parquet') -%}
+    {%- if execute and tables -%}
+        {%- set schema = var('raw_schema') -%}
+        {%- do run_query('create schema if not exists ' ~ schema) -%}
+        {%- for table, path in tables.items() -%}
+            {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ table) -%}
+            {%- do run_query('create table ' ~ schema ~ '.' ~ table ~ " using parquet location '"
+                              ~ (path | replace("'", "\\'")) ~ "'") -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Seeds on Spark: dbt-spark's session method puts each value between quotes
+    without escaping (a quote in a seed breaks the insert; a null becomes the
+    text 'None'), so the rows are written as escaped literals instead. -#}
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+            ({%- for col_name in agate_table.column_names -%}
+                {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
+                {%- set value = row[loop.index0] -%}
+                cast({% if value is none %}null{% elif value is number %}{{ value }}{% else -%}
+                    '{{ value | string | replace('\\', '\\\\') | replace("'", "\\'") }}'{%- endif %} as {{ type }})
+                {{- ', ' if not loop.last }}
+            {%- endfor -%}){{ ',' if not loop.last }}
+            {% endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.first -%}{%- do statements.append(sql) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(statements[0]) }}
 {%- endmacro %}

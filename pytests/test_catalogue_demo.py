@@ -33,6 +33,7 @@ from aimetrics import demo
 from aimetrics.dbt_runner import run_dbt
 from aimetrics.demo import PLANTED, expected_pass_at_k, expected_rates
 from aimetrics.load import load_files
+from mart_compare import CATALOGUE_MARTS
 from reference.catalogue_reference import compute_catalogue
 
 SCALE = 100_000
@@ -43,20 +44,7 @@ ANALYSES = ("kpi_bridge", "release_readout")
 RAW_TABLES = ("interactions", "user_events", "output_reviews", "users", "infra_costs", "eval_results")
 
 #: mart -> its grain (the comparison key)
-MARTS = {
-    "eval_pass_at_k": ("eval_run_id", "k"),
-    "eval_release_gate": ("suite", "model_version"),
-    "calibration_reliability": ("week", "feature", "model", "bin"),
-    "calibration_weekly": ("week", "feature", "model"),
-    "judge_agreement": ("week", "dimension"),
-    "trust_calibration_weekly": ("week", "feature", "model"),
-    "drift_weekly": ("week", "feature", "model", "model_version"),
-    "guardrails_weekly": ("week", "feature"),
-    "telemetry_health_daily": ("metric_date",),
-    "adoption": ("period", "period_start"),
-    "experiment_readout": ("experiment_id", "variant"),
-    "supporting_metrics_daily": ("metric_date", "feature", "model"),
-}
+MARTS = CATALOGUE_MARTS
 RELATIVE = {"total_cost_usd", "query_cost_usd", "cost_per_query", "task_cost_usd", "cost_per_task", "cpvo",
             "cpvo_ci_low", "cpvo_ci_high", "cpvo_diff", "cpvo_diff_ci_low", "cpvo_diff_ci_high"}
 

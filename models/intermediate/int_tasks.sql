@@ -35,7 +35,7 @@ tasks as (
         min(requested_at) as first_requested_at,
         max(case when is_output and rank_within_status_group = 1 then interaction_id end) as first_output_id,
         count(*) as queries,
-        sum(case when is_output then 1 else 0 end) as outputs
+        count(case when is_output then 1 end) as outputs
     from ordered
     group by task_id
 )

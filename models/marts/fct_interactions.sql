@@ -38,13 +38,13 @@ reactions as (
         concerned_interaction_id as interaction_id,
         min(case when role in ('output_accepted', 'output_verified') then occurred_at end)
             as first_accepted_or_verified_at,
-        sum(case when role = 'output_accepted' then 1 else 0 end) as accepted_events,
-        sum(case when role = 'output_verified' then 1 else 0 end) as verified_events,
-        sum(case when role = 'output_rejected' then 1 else 0 end) as rejected_events,
-        sum(case when role = 'output_edited' then 1 else 0 end) as edit_events,
-        sum(case when is_substantive_edit then 1 else 0 end) as substantive_edit_events,
-        sum(case when is_intervention then 1 else 0 end) as interventions,
-        sum(case when is_corrective then 1 else 0 end) as corrective_events
+        count(case when role = 'output_accepted' then 1 end) as accepted_events,
+        count(case when role = 'output_verified' then 1 end) as verified_events,
+        count(case when role = 'output_rejected' then 1 end) as rejected_events,
+        count(case when role = 'output_edited' then 1 end) as edit_events,
+        count(case when is_substantive_edit then 1 end) as substantive_edit_events,
+        count(case when is_intervention then 1 end) as interventions,
+        count(case when is_corrective then 1 end) as corrective_events
     from events
     where concerned_interaction_id is not null
     group by concerned_interaction_id

@@ -21,7 +21,7 @@ task_events as (
         events.task_id,
         min(case when events.role = 'task_started' then events.occurred_at end) as first_task_started_at,
         max(case when events.role = 'task_completed' then 1 else 0 end) = 1 as has_completed_event,
-        sum(case when events.is_intervention then 1 else 0 end) as interventions,
+        count(case when events.is_intervention then 1 end) as interventions,
         min(case
             when events.role in ('output_verified', 'output_accepted')
                 and events.concerns_output

@@ -11,17 +11,17 @@ with query_metrics as (
         feature,
         model,
         count(*) as queries,
-        sum(case when is_output then 1 else 0 end) as outputs,
-        sum(case when has_hallucination_verdict then 1 else 0 end) as reviewed_outputs,
-        sum(case when has_hallucination_verdict and is_hallucinated then 1 else 0 end) as hallucinated_outputs,
-        sum(case when is_valid_output then 1 else 0 end) as valid_outputs,
-        sum(case when is_accepted then 1 else 0 end) as accepted_outputs,
+        count(case when is_output then 1 end) as outputs,
+        count(case when has_hallucination_verdict then 1 end) as reviewed_outputs,
+        count(case when has_hallucination_verdict and is_hallucinated then 1 end) as hallucinated_outputs,
+        count(case when is_valid_output then 1 end) as valid_outputs,
+        count(case when is_accepted then 1 end) as accepted_outputs,
         sum(cost_usd) as query_cost_usd,
         {{ aimetrics.percentile_cont('latency_ms', 0.5) }} as latency_p50_ms,
         {{ aimetrics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms,
         {{ aimetrics.percentile_cont('latency_ms', 0.99) }} as latency_p99_ms,
-        sum(case when status in ('error', 'timeout') then 1 else 0 end) as error_queries,
-        sum(case when status in ('refused', 'filtered') then 1 else 0 end) as refused_queries
+        count(case when status in ('error', 'timeout') then 1 end) as error_queries,
+        count(case when status in ('refused', 'filtered') then 1 end) as refused_queries
     from {{ ref('fct_interactions') }}
     where {{ aimetrics.in_touched_dates('requested_date') }}
     group by requested_date, feature, model
@@ -32,7 +32,7 @@ event_metrics as (
         attributed_date as metric_date,
         attributed_feature as feature,
         attributed_model as model,
-        sum(case when is_intervention then 1 else 0 end) as interventions
+        count(case when is_intervention then 1 end) as interventions
     from {{ ref('int_events') }}
     where concerned_interaction_id is not null
         and {{ aimetrics.in_touched_dates('attributed_date') }}
@@ -45,9 +45,9 @@ task_metrics as (
         feature,
         model,
         count(*) as tasks,
-        sum(case when is_mature then 1 else 0 end) as tasks_mature,
-        sum(case when is_mature and is_completed_clean then 1 else 0 end) as tasks_completed,
-        sum(case when is_mature and tta_s is not null then 1 else 0 end) as tta_tasks,
+        count(case when is_mature then 1 end) as tasks_mature,
+        count(case when is_mature and is_completed_clean then 1 end) as tasks_completed,
+        count(case when is_mature and tta_s is not null then 1 end) as tta_tasks,
         {{ aimetrics.percentile_cont('case when is_mature then tta_s end', 0.5) }} as tta_p50_s,
         {{ aimetrics.percentile_cont('case when is_mature then tta_s end', 0.9) }} as tta_p90_s
     from {{ ref('fct_tasks') }}

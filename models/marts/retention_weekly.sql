@@ -63,10 +63,10 @@ observational as (
     select
         cohorts.cohort_week,
         cohorts.feature,
-        sum(case when cohorts.is_ai_user then 1 else 0 end) as ai_users,
-        sum(case when cohorts.is_ai_user and activity.is_retained_7d then 1 else 0 end) as ai_users_retained,
-        sum(case when not cohorts.is_ai_user then 1 else 0 end) as non_ai_users,
-        sum(case when not cohorts.is_ai_user and activity.is_retained_7d then 1 else 0 end) as non_ai_users_retained
+        count(case when cohorts.is_ai_user then 1 end) as ai_users,
+        count(case when cohorts.is_ai_user and activity.is_retained_7d then 1 end) as ai_users_retained,
+        count(case when not cohorts.is_ai_user then 1 end) as non_ai_users,
+        count(case when not cohorts.is_ai_user and activity.is_retained_7d then 1 end) as non_ai_users_retained
     from cohorts
     inner join activity
         on cohorts.user_id = activity.user_id
@@ -85,10 +85,10 @@ first_activity as (
 causal as (
     select
         {{ aimetrics.week_start('first_activity.anchor_date') }} as cohort_week,
-        sum(case when users.ai_access = 'treatment' then 1 else 0 end) as treatment_users,
-        sum(case when users.ai_access = 'treatment' and activity.is_retained_7d then 1 else 0 end) as treatment_retained,
-        sum(case when users.ai_access = 'holdout' then 1 else 0 end) as holdout_users,
-        sum(case when users.ai_access = 'holdout' and activity.is_retained_7d then 1 else 0 end) as holdout_retained
+        count(case when users.ai_access = 'treatment' then 1 end) as treatment_users,
+        count(case when users.ai_access = 'treatment' and activity.is_retained_7d then 1 end) as treatment_retained,
+        count(case when users.ai_access = 'holdout' then 1 end) as holdout_users,
+        count(case when users.ai_access = 'holdout' and activity.is_retained_7d then 1 end) as holdout_retained
     from {{ ref('int_users') }} as users
     inner join first_activity
         on users.user_id = first_activity.user_id

@@ -32,14 +32,14 @@ with daily as (
         {{ aimetrics.week_start('metric_date') }} as week,
         feature,
         model,
-        sum(queries) as queries,
-        sum(tasks_mature) as tasks_mature,
-        sum(tasks_completed) as tasks_completed,
-        sum(reviewed_outputs) as reviewed_outputs,
-        sum(hallucinated_outputs) as hallucinated_outputs,
-        sum(interventions) as interventions,
+        cast(sum(queries) as {{ dbt.type_bigint() }}) as queries,
+        cast(sum(tasks_mature) as {{ dbt.type_bigint() }}) as tasks_mature,
+        cast(sum(tasks_completed) as {{ dbt.type_bigint() }}) as tasks_completed,
+        cast(sum(reviewed_outputs) as {{ dbt.type_bigint() }}) as reviewed_outputs,
+        cast(sum(hallucinated_outputs) as {{ dbt.type_bigint() }}) as hallucinated_outputs,
+        cast(sum(interventions) as {{ dbt.type_bigint() }}) as interventions,
         sum(total_cost_usd) as total_cost_usd,
-        sum(valid_outputs) as valid_outputs
+        cast(sum(valid_outputs) as {{ dbt.type_bigint() }}) as valid_outputs
     from {{ ref('metrics_daily') }}
     group by {{ aimetrics.week_start('metric_date') }}, feature, model
 ),

@@ -5,7 +5,8 @@
 -- method for a ratio of sums, query cost only: infra cost is not allocated to
 -- arms); TTA's median is reported without an interval. Each arm's difference
 -- from the experiment's control arm (the variant named `control`, else the
--- first alphabetically), variant - control, with a 95% interval (Newcombe for
+-- first alphabetically; a null variant sorts last on every engine, Spark
+-- included), variant - control, with a 95% interval (Newcombe for
 -- proportions, normal with summed variances otherwise) and whether the
 -- interval excludes zero; the control row's differences are null.
 {%- set proportions = [
@@ -74,7 +75,7 @@ estimated as (
             as cpvo_se,
         row_number() over (
             partition by experiment_id
-            order by case when variant = 'control' then 0 else 1 end, variant
+            order by case when variant = 'control' then 0 else 1 end, variant nulls last
         ) as control_rank
     from arms
 ),
