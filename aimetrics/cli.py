@@ -117,7 +117,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from aimetrics.bench import run_bench
 
     results = run_bench(args.interactions, args.json, work_dir=args.work_dir, seed=args.seed,
-                        select=args.select)
+                        select=args.select, incremental_tests=args.incremental_tests)
     return 0 if results["baseline_agrees"] else 1
 
 
@@ -200,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--select", default=None, metavar="SELECTOR",
                    help="dbt node selection for the build phases (default: the whole project; e.g. "
                         "'+metrics_daily' for the mart and what it reads)")
+    p.add_argument("--no-incremental-tests", dest="incremental_tests", action="store_false",
+                   help="skip the `dbt test` phase after the daily run")
     p.set_defaults(func=_cmd_bench)
     return parser
 
