@@ -188,8 +188,14 @@ def machine() -> dict:
 
 
 def run_bench(interactions: int, json_path: Path, work_dir: Path, seed: int = 42,
-              select: str | None = None, incremental_tests: bool = True, echo=print) -> dict:
-    """Run every phase; write and return the results (see the module docstring)."""
+              select: str | None = None, incremental_tests: bool = True, only: list[str] | None = None,
+              echo=print) -> dict:
+    """Run every phase (or the phases in ``only``); write and return the results (module docstring).
+
+    The JSON is rewritten after each phase, so an interrupted run leaves what it measured
+    (``complete`` false). With ``only`` and without ``load``, the phases run on the work folder's
+    existing database and their results are merged into the existing JSON, if any.
+    """
     import duckdb
 
     from aimetrics.dbt_runner import dbt_env, dbt_executable
@@ -207,12 +213,24 @@ def run_bench(interactions: int, json_path: Path, work_dir: Path, seed: int = 42
                      "machine": machine(), "loadavg_start": list(os.getloadavg()),
                      "dbt_select": select, "memory_limit": env["AIMETRICS_MEMORY_LIMIT"], "threads": int(env["AIMETRICS_THREADS"]),
                      "duckdb": duckdb.__version__, "phases": {}, "peak_rss_mb": {}}
+    reuse = only is not None and "load" not in only
+    results["complete"] = False
+    if reuse:
+        if not db.exists():
+            raise AimetricsError(f"--phases without load needs the database of an earlier run: {db} is missing")
+        if Path(json_path).exists():
+            earlier = json.loads(Path(json_path).read_text())
+            results = {**earlier, "phases": earlier.get("phases", {}),
+                       "resumed_utc": results["started_utc"], "loadavg_resumed": results["loadavg_start"],
+                       "complete": False}
 
     # 1. data, in a child too: a child's ru_maxrss starts from its parent's size at fork, so the
     # driver stays small (its own peak is recorded: no phase can report less than it)
     truth = data_dir / "_truth.json"
     py = [sys.executable, "-m", "aimetrics.bench", "--child"]
-    if truth.exists() and json.loads(truth.read_text()).get("scale") == interactions \
+    if reuse:
+        echo(f"reusing the database {db}")
+    elif truth.exists() and json.loads(truth.read_text()).get("scale") == interactions \
             and json.loads(truth.read_text()).get("seed") == seed:
         echo(f"reusing the demo data in {data_dir}")
     else:
@@ -222,8 +240,9 @@ def run_bench(interactions: int, json_path: Path, work_dir: Path, seed: int = 42
         if code != 0:
             raise AimetricsError(f"generating the data failed; log {work_dir / 'generate.log'}")
         results["generate_s"], results["generate_peak_rss_mb"] = round(seconds, 2), round(rss, 1)
-    for stale in (db, Path(str(db) + ".wal")):
-        stale.unlink(missing_ok=True)
+    if not reuse:
+        for stale in (db, Path(str(db) + ".wal")):
+            stale.unlink(missing_ok=True)
 
     dbt = [dbt_executable(), "--no-use-colors"]
     dbt_tail = ["--project-dir", str(PROJECT_DIR), "--target-path", str(target),
@@ -241,18 +260,25 @@ def run_bench(interactions: int, json_path: Path, work_dir: Path, seed: int = 42
         ("baseline_after_day", py + ["baseline", str(db)]),
         ("dbt_parse", dbt + ["parse"] + dbt_tail),
     ]
+    if only is not None:
+        unknown = set(only) - {name for name, _ in phases}
+        if unknown:
+            raise AimetricsError(f"unknown bench phase(s) {', '.join(sorted(unknown))}; phases: "
+                                 + ", ".join(name for name, _ in phases))
     for name, cmd in phases:
+        if only is not None and name not in only:
+            continue
         echo(f"{name} ...")
         seconds, rss, code = _run_child(cmd, env, work_dir / f"{name}.log")
         results["phases"][name] = {"seconds": round(seconds, 2), "peak_rss_mb": round(rss, 1), "exit_code": code}
-        results["peak_rss_mb"][name] = round(rss, 1)
         echo(f"  {seconds:8.1f} s  {rss:8.0f} MB  exit {code}")
+        _write(results, json_path)
         if code != 0 and name in ("load", "seed", "full_build", "baseline", "land_day", "incremental",
                                   "baseline_after_day"):
             tail = (work_dir / f"{name}.log").read_text().splitlines()[-15:]
             raise AimetricsError(f"bench phase {name} failed (exit {code}); log {work_dir / (name + '.log')}:\n"
                                  + "\n".join(tail))
-        if name == "load":
+        if name == "load" or (reuse and "interactions" not in results):
             with duckdb.connect(str(db), read_only=True) as con:
                 results["interactions"] = con.execute(
                     f"select (select count(*) from raw.interactions) + (select count(*) from {HOLD_SCHEMA}.interactions)"
@@ -272,29 +298,41 @@ def run_bench(interactions: int, json_path: Path, work_dir: Path, seed: int = 42
             results[f"{key}_agrees"] = not problems
             results[f"{key}_differences"] = problems
             echo(f"  {key}_agrees: {not problems}" + "".join(f"\n    {p}" for p in problems))
+        _write(results, json_path)
 
-    ph = results["phases"]
-    results["full_build_s"] = ph["full_build"]["seconds"]
-    results["full_build_with_tests_s"] = ph["full_build_with_tests"]["seconds"]
-    results["full_build_with_tests_exit_code"] = ph["full_build_with_tests"]["exit_code"]
-    results["incremental_s"] = ph["incremental"]["seconds"]
-    if incremental_tests:
-        results["incremental_tests_s"] = ph["incremental_tests"]["seconds"]
-        results["incremental_tests_exit_code"] = ph["incremental_tests"]["exit_code"]
-    results["baseline_s"] = ph["baseline"]["seconds"]
-    results["dbt_parse_s"] = ph["dbt_parse"]["seconds"]
-    results["full_over_baseline"] = round(results["full_build_s"] / results["baseline_s"], 3)
-    results["incremental_over_full"] = round(results["incremental_s"] / results["full_build_s"], 4)
-    results["loadavg_end"] = list(os.getloadavg())
+    results["complete"] = all(name in results["phases"] for name, _ in phases)
+    _write(results, json_path)
+    echo(table(results))
+    return results
+
+
+def _write(results: dict, json_path: Path) -> None:
+    """Derive the summary keys from the phases measured so far (null when missing) and write the JSON."""
     import resource
 
-    results["driver_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    ph = results["phases"]
+
+    def sec(name):
+        return ph[name]["seconds"] if name in ph else None
+
+    for key, name in (("full_build_s", "full_build"), ("full_build_with_tests_s", "full_build_with_tests"),
+                      ("incremental_s", "incremental"), ("incremental_tests_s", "incremental_tests"),
+                      ("baseline_s", "baseline"), ("dbt_parse_s", "dbt_parse")):
+        results[key] = sec(name)
+    for name in ("full_build_with_tests", "incremental_tests"):
+        if name in ph:
+            results[f"{name}_exit_code"] = ph[name]["exit_code"]
+    results["peak_rss_mb"] = {name: p["peak_rss_mb"] for name, p in ph.items()}
+    full, base, inc = results["full_build_s"], results["baseline_s"], results["incremental_s"]
+    results["full_over_baseline"] = round(full / base, 3) if full and base else None
+    results["incremental_over_full"] = round(inc / full, 4) if full and inc else None
+    results["loadavg_end"] = list(os.getloadavg())
+    results["driver_peak_rss_mb"] = max(results.get("driver_peak_rss_mb", 0),
+                                        round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
     results["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     json_path = Path(json_path)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(results, indent=2) + "\n")
-    echo(table(results))
-    return results
 
 
 def table(r: dict) -> str:
@@ -306,8 +344,8 @@ def table(r: dict) -> str:
     for name, p in r["phases"].items():
         lines.append(f"| {name} | {p['seconds']:.1f} | {p['peak_rss_mb']:.0f} | {p['exit_code']} |")
     lines += ["", f"full_over_baseline {r['full_over_baseline']}, incremental_over_full "
-              f"{r['incremental_over_full']}, baseline_agrees {r['baseline_agrees']}, "
-              f"incremental_agrees {r['incremental_agrees']}"]
+              f"{r['incremental_over_full']}, baseline_agrees {r.get('baseline_agrees')}, "
+              f"incremental_agrees {r.get('incremental_agrees')}"]
     return "\n".join(lines)
 
 
