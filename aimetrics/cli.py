@@ -1,4 +1,4 @@
-"""Command line: ``aimetrics load | demo | build | scorecard | report | check | run | portability | evaluate``."""
+"""Command line: ``aimetrics load | demo | build | scorecard | report | check | run | portability | evaluate | bench``."""
 
 from __future__ import annotations
 
@@ -123,6 +123,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return evaluate_main(manifest_path=args.manifest, verbose=args.verbose)
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from aimetrics.bench import run_bench
+
+    results = run_bench(args.interactions, args.json, work_dir=args.work_dir, seed=args.seed,
+                        select=args.select, incremental_tests=args.incremental_tests,
+                        only=args.phases.split(",") if args.phases else None)
+    agree = [results[k] for k in ("baseline_agrees", "incremental_agrees") if k in results]
+    return 0 if all(agree) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aimetrics", description=__doc__)
     parser.add_argument(
@@ -202,6 +212,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a manifest.json to read (default: run dbt parse into a temporary folder)")
     p.add_argument("--verbose", action="store_true", help="also list the excepted findings and their reasons")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("bench", help="generate demo data at scale and time the full dbt build, the build with "
+                                     "tests, a daily incremental run and a hand-written DuckDB baseline, with "
+                                     "peak RSS each; exit 1 when the baseline disagrees with the mart")
+    p.add_argument("--interactions", type=int, default=100_000, help="interactions to generate (default 100000)")
+    p.add_argument("--json", type=Path, required=True, help="where to write the results (JSON)")
+    p.add_argument("--work-dir", type=Path, default=PROJECT_DIR / "bench_work",
+                   help="folder for the data, the DuckDB file and the phase logs (default: bench_work in the "
+                        "repo; data of the same scale and seed is reused)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--select", default=None, metavar="SELECTOR",
+                   help="dbt node selection for the build phases (default: the whole project; e.g. "
+                        "'+metrics_daily' for the mart and what it reads)")
+    p.add_argument("--no-incremental-tests", dest="incremental_tests", action="store_false",
+                   help="skip the `dbt test` phase after the daily run")
+    p.add_argument("--phases", default=None, metavar="LIST",
+                   help="comma-separated phases to run (default: all); without load they run on the work "
+                        "folder's database from an earlier run and are merged into its JSON")
+    p.set_defaults(func=_cmd_bench)
     return parser
 
 
