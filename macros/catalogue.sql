@@ -146,6 +146,10 @@
 {#- Weeks until a linear trend crosses a critical bound: 0 when the trend's
     current value is already beyond it, (critical - current) / slope when the
     trend moves towards it, null when it does not (or the slope is null).
+    A slope within 1e-12 per week of zero is flat: rates are in [0, 1], and
+    engines sum the same doubles in different orders (a flat series gives a
+    slope of exactly 0 on DuckDB, 1e-18 on Spark), which must not turn
+    "never" into 1e17 weeks.
     direction: SQL expression holding 'higher_is_better' or 'lower_is_better'. -#}
 {% macro weeks_to_breach(trend_value, slope, critical, direction) -%}
     {{ return(adapter.dispatch('weeks_to_breach', 'aimetrics')(trend_value, slope, critical, direction)) }}
@@ -155,9 +159,9 @@
         when {{ trend_value }} is null or {{ slope }} is null or {{ critical }} is null then null
         when {{ direction }} = 'higher_is_better' and {{ trend_value }} < {{ critical }} then 0
         when {{ direction }} = 'lower_is_better' and {{ trend_value }} > {{ critical }} then 0
-        when {{ direction }} = 'higher_is_better' and {{ slope }} < 0
+        when {{ direction }} = 'higher_is_better' and {{ slope }} < -1e-12
             then ({{ critical }} - {{ trend_value }}) / {{ slope }}
-        when {{ direction }} = 'lower_is_better' and {{ slope }} > 0
+        when {{ direction }} = 'lower_is_better' and {{ slope }} > 1e-12
             then ({{ critical }} - {{ trend_value }}) / {{ slope }}
     end)
 {%- endmacro %}

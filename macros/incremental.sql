@@ -42,7 +42,10 @@
     been processed (loaded_through = the newest ingested_at the run saw).
     Written only by record_incremental_watermark (on-run-end). -#}
 {% macro watermark_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none),
+    {#- beside int_incremental_scope: its database and schema as dbt resolved them
+        (target.database is undefined on Spark) -#}
+    {%- set scope = graph.nodes['model.aimetrics.int_incremental_scope'] -%}
+    {{ return(api.Relation.create(database=scope.database, schema=scope.schema,
                                   identifier='aimetrics_incremental_watermark')) }}
 {%- endmacro %}
 

@@ -86,7 +86,12 @@ def patched(tmp_path_factory):
 
 
 def probe(db, patched: bool) -> dict:
-    result = subprocess.run([sys.executable, "-c", PROBE, str(db), "1" if patched else "0"],
+    # A script file, not ``python -c``: pyspark (imported by GX when the spark
+    # extra is installed) takes a ``__main__`` without a file for a doctest run
+    # and exits 0 before the probe prints anything.
+    script = db.parent / "gx_probe.py"
+    script.write_text(PROBE)
+    result = subprocess.run([sys.executable, str(script), str(db), "1" if patched else "0"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "nanobind" not in result.stderr

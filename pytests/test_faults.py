@@ -518,7 +518,7 @@ def test_run_publishes_last_and_reports_a_failed_publish(changed, tmp_path, monk
     with the cause. The checks and dbt are replaced by passing stand-ins: only the publish stage is real."""
     from aimetrics import checks, dbt_runner
 
-    monkeypatch.setattr(checks, "validate", lambda db, layer, docs_dir=None: checks.Report(layer, [], 1, 1, None))
+    monkeypatch.setattr(checks, "validate", lambda db, layer, docs_dir=None, **kwargs: checks.Report(layer, [], 1, 1, None))
     monkeypatch.setattr(dbt_runner, "run_dbt", lambda *args, **kwargs: None)
     (tmp_path / "serving").mkdir()
     serving = tmp_path / serving_dir / "aimetrics_serving.duckdb"

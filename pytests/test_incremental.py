@@ -72,12 +72,27 @@ class Dbt:
         os.environ["DBT_PROFILES_DIR"] = str(PROJECT_DIR)
         res = self.runner.invoke([*args, "--project-dir", str(PROJECT_DIR), "--target-path", str(self.target_path),
                                   "--log-path", str(self.target_path / "logs"), "--quiet"])
+        self.release(db)
         if expect_ok:
             failed = [f"{r.node.unique_id}: {r.status}: {r.message}" for r in (res.result or [])
                       if str(r.status) not in ("success", "pass")] if res.result is not None else []
             assert res.success, f"dbt {' '.join(args)} failed: {res.exception}\n" + "\n".join(failed[:10])
         print(f"dbt {args[0]} on {db.name}: {time.perf_counter() - started:.1f}s")
         return res
+
+    @staticmethod
+    def release(db: Path) -> None:
+        """Close dbt-duckdb's process-wide database handle, as a dbt process ending would.
+
+        It keeps the file open with the profile's settings (temp_directory, ...),
+        and DuckDB refuses a second connection to the same file with other settings.
+        """
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None
 
 
 # ---------------------------------------------------------------- batches
@@ -286,8 +301,6 @@ def test_incremental_runs_equal_full_refresh(raw, dbt, tmp_path, seed, lookback)
     assert runs == BATCHES, "every complete run records its watermark"
 
     full = tmp_path / "full.duckdb"
-    with duckdb.connect(str(db)) as con:  # dbt keeps its in-process connection: flush the WAL before copying
-        con.execute("checkpoint")
     shutil.copy(db, full)
     dbt(full, *MODELS_AND_SEEDS, "--full-refresh", "--vars", "{allow_full_refresh: true}")
     problems = mart_differences(db, full)

@@ -267,4 +267,4 @@ def test_incremental_run_agrees(demo_build, tmp_path):
     finally:
         con.close()
     assert touched > 0 and runs == 2, (touched, runs)
-    assert_equal_marts(db, env, "small demo, after an incremental run")
+    assert_equal_marts(duckdb_reader(db), postgres_reader(env), "Postgres", "small demo, after an incremental run")

@@ -88,7 +88,9 @@ def spark_reader(spark_dir: Path):
         con = duckdb.connect()
         try:
             con.execute("set TimeZone = 'UTC'")
-            cur = con.execute(f"select * from read_parquet('{files}/*.parquet')")
+            # the incremental marts are partitioned by their date (insert_overwrite): that column
+            # lives in the directory names (metric_date=2026-07-24/), read back as a DATE
+            cur = con.execute(f"select * from read_parquet('{files}/**/*.parquet', hive_partitioning = true)")
             return [d[0] for d in cur.description], cur.fetchall()
         finally:
             con.close()
@@ -134,7 +136,7 @@ def test_every_public_mart_is_a_parquet_table(demo_build):
     """The marts are Parquet tables (not Delta: no jars), one directory each."""
     _, spark_dir = demo_build
     for mart in MARTS:
-        files = list((spark_dir / "warehouse" / "marts.db" / mart).glob("*.parquet"))
+        files = list((spark_dir / "warehouse" / "marts.db" / mart).glob("**/*.parquet"))
         assert files, f"no Parquet files for mart {mart}"
 
 

@@ -429,16 +429,20 @@ def _slope(points: list[tuple[float, float]]):
     return b, my - b * mx  # slope, fitted value at x = 0 (this week)
 
 
+#: a slope closer to zero than this (per week) is flat: the trend never breaches
+FLAT_SLOPE = 1e-12
+
+
 def _weeks_to_breach(trend, slope, critical, direction):
     if trend is None or slope is None:
         return None
     if direction == "higher_is_better":
         if trend < critical:
             return 0.0
-        return (critical - trend) / slope if slope < 0 else None
+        return (critical - trend) / slope if slope < -FLAT_SLOPE else None
     if trend > critical:
         return 0.0
-    return (critical - trend) / slope if slope > 0 else None
+    return (critical - trend) / slope if slope > FLAT_SLOPE else None
 
 
 def drift_weekly(f: dict, v: dict) -> list[dict]:
