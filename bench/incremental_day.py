@@ -21,15 +21,13 @@ from pathlib import Path
 
 import duckdb
 
+from aimetrics.bench import HISTORY_INGESTED  # the history as if landed day by day
 from aimetrics.dbt_runner import run_dbt
 from aimetrics.demo import CALENDAR_END
 from aimetrics.load import load_files
 from aimetrics.pipeline import load_demo
 
 DAY_COLUMN = {"interactions": "requested_at", "user_events": "occurred_at", "output_reviews": "reviewed_at"}
-# the history as if landed day by day (the demo's loader stamps today on these tables)
-HISTORY_INGESTED = {"output_reviews": "reviewed_at + interval 1 hour", "users": "timestamp '2026-06-01'",
-                    "infra_costs": "cost_date + interval 1 day", "eval_results": "timestamp '2026-06-01'"}
 TABLES = ("interactions", "user_events", "output_reviews", "eval_results", "users", "infra_costs")
 
 
