@@ -268,7 +268,8 @@ def mart_differences(incremental: Path, full: Path, tables: list[str] | None = N
 
 
 #: staging tables kept by key on an incremental run (macro incremental_by_raw_key), with their key
-STAGED_BY_KEY = {"interactions": "interaction_id", "user_events": "event_id", "output_reviews": "review_id"}
+STAGED_BY_KEY = {"interactions": "interaction_id", "user_events": "event_id", "output_reviews": "review_id",
+                 "users": "user_id"}
 
 
 def reconciliation_problems(db: Path) -> list[str]:
