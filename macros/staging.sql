@@ -70,14 +70,20 @@
 
 {#- SQL of the cleaned key of a raw row read as `alias` (as stage_raw types it:
     an identifier kept as written, blank = null), for a table whose contract
-    key is one column; none when that column is not landed. -#}
-{% macro _raw_key(table_name, landed, alias) -%}
+    key is one column; none when that column is not landed. as_landed: the
+    landed key cast to text instead, without the blank check: equal to the
+    cleaned key except that a blank key stays blank, which no cleaned key
+    equals, so `key in (cleaned keys)` selects the same rows without
+    trimming every raw row (2 s of 2.4 s on 5.5M events). -#}
+{% macro _raw_key(table_name, landed, alias, as_landed=false) -%}
     {%- set key = aimetrics.raw_contract_node(table_name).meta.get('key', []) -%}
     {%- if key | length != 1 -%}
         {{ exceptions.raise_compiler_error("raw table " ~ table_name ~ " has no one-column key: it cannot be staged by key") }}
     {%- endif -%}
     {%- set col = landed.get(key[0] | lower) -%}
-    {{ return(none if col is none else aimetrics.blank_to_null(alias ~ '.' ~ adapter.quote(col.name))) }}
+    {%- if col is none -%}{{ return(none) }}{%- endif -%}
+    {%- set landed_key = alias ~ '.' ~ adapter.quote(col.name) -%}
+    {{ return('cast(' ~ landed_key ~ ' as ' ~ dbt.type_string() ~ ')' if as_landed else aimetrics.blank_to_null(landed_key)) }}
 {%- endmacro %}
 
 
@@ -123,7 +129,7 @@
         {%- do subset.append(aimetrics.is_new_raw_row(aimetrics._raw_ingested_at(landed, 'landed_rows'))) -%}
     {%- endif -%}
     {%- if keys_in is not none and rel is not none -%}
-        {%- set raw_key = aimetrics._raw_key(table_name, landed, 'landed_rows') -%}
+        {%- set raw_key = aimetrics._raw_key(table_name, landed, 'landed_rows', as_landed=true) -%}
         {%- do subset.append('1 = 0' if raw_key is none else raw_key ~ ' in (' ~ keys_in ~ ')') -%}
     {%- endif -%}
 
