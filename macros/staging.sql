@@ -289,7 +289,7 @@ from checked
 
 
 {#- The rows of base_raw__<table_name> a model reads, as a relation or a
-    parenthesised query: all of them (a ref to the base model) unless this is
+    parenthesised query (give it an alias: Postgres requires one): all of them (a ref to the base model) unless this is
     an incremental run, then only every copy of the keys `keys_in` (SQL query
     of key values) selects, typed by stage_raw: dedup_rank and reason_code
     are then exact for those keys and no other raw row is typed. -#}

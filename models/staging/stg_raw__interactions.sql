@@ -21,6 +21,6 @@ select
     experiment_id,
     variant,
     ingested_at
-from {{ aimetrics.base_rows('interactions', aimetrics.new_raw_keys('interactions')) }}
+from {{ aimetrics.base_rows('interactions', aimetrics.new_raw_keys('interactions')) }} as staged
 where dedup_rank = 1
   and reason_code is null

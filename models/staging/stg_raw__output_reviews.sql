@@ -12,6 +12,6 @@ select
     severity,
     reviewed_at,
     reviewer_id
-from {{ aimetrics.base_rows('output_reviews', aimetrics.new_raw_keys('output_reviews')) }}
+from {{ aimetrics.base_rows('output_reviews', aimetrics.new_raw_keys('output_reviews')) }} as staged
 where dedup_rank = 1
   and reason_code is null

@@ -8,6 +8,6 @@ select
     segment,
     is_internal,
     ai_access
-from {{ aimetrics.base_rows('users', aimetrics.new_raw_keys('users')) }}
+from {{ aimetrics.base_rows('users', aimetrics.new_raw_keys('users')) }} as staged
 where dedup_rank = 1
   and reason_code is null
