@@ -178,3 +178,30 @@
     from {{ built_model('int_incremental_scope') }}
     having max(loaded_through) is not null
 {%- endmacro %}
+
+
+{#- Config of a staging model of raw table `table_name` kept as a table of
+    deduplicated rows by its contract key, `key_column`: on an incremental run
+    every key with a copy among the new raw rows is deleted (pre-hook, also
+    the keys whose new winner is invalid) and its valid winner, recomputed
+    from all its copies, inserted (delete+insert by the key). Spark and
+    Databricks (no key-based merge without Delta): a view, as before. -#}
+{% macro incremental_by_raw_key(table_name, key_column) -%}
+    {%- if target.type in ('spark', 'databricks') -%}
+        {{ return({'materialized': 'view'}) }}
+    {%- endif -%}
+    {{ return({'materialized': 'incremental', 'unique_key': key_column, 'incremental_strategy': 'delete+insert',
+               'pre_hook': "{{ aimetrics.delete_new_keys('" ~ table_name ~ "', '" ~ key_column ~ "') }}"}) }}
+{%- endmacro %}
+
+
+{#- pre-hook of the staging tables (incremental_by_raw_key): on an
+    incremental run, delete every row whose key has a copy among the new raw
+    rows, so a key whose new winner is invalid leaves the table. -#}
+{% macro delete_new_keys(table_name, key_column) -%}
+    {%- if incremental_run() -%}
+    delete from {{ this }} where {{ key_column }} in ({{ aimetrics.new_raw_keys(table_name) }})
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}

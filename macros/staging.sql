@@ -44,16 +44,76 @@
 {%- endmacro %}
 
 
+{#- The landed columns of relation `rel` by lower-case name (empty when rel is none). -#}
+{% macro _landed_columns(rel) -%}
+    {%- set landed = {} -%}
+    {%- if rel is not none -%}
+        {%- for col in adapter.get_columns_in_relation(rel) -%}
+            {%- do landed.update({col.name | lower: col}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(landed) }}
+{%- endmacro %}
+
+
+{#- SQL of a raw row's ingested_at in UTC (the base models' dedup_order_at),
+    the row read as `alias`; a null timestamp when the column is not landed.
+    landed: the raw table's columns (_landed_columns). -#}
+{% macro _raw_ingested_at(landed, alias) -%}
+    {%- set col = landed.get('ingested_at') -%}
+    {%- if col is none -%}
+        {{ return('cast(null as ' ~ dbt.type_timestamp() ~ ')') }}
+    {%- endif -%}
+    {{ return(aimetrics.to_utc_timestamp(alias ~ '.' ~ adapter.quote(col.name), col.dtype)) }}
+{%- endmacro %}
+
+
+{#- SQL of the cleaned key of a raw row read as `alias` (as stage_raw types it:
+    an identifier kept as written, blank = null), for a table whose contract
+    key is one column; none when that column is not landed. as_landed: the
+    landed key cast to text instead, without the blank check: equal to the
+    cleaned key except that a blank key stays blank, which no cleaned key
+    equals, so `key in (cleaned keys)` selects the same rows without
+    trimming every raw row (2 s of 2.4 s on 5.5M events). -#}
+{% macro _raw_key(table_name, landed, alias, as_landed=false) -%}
+    {%- set key = aimetrics.raw_contract_node(table_name).meta.get('key', []) -%}
+    {%- if key | length != 1 -%}
+        {{ exceptions.raise_compiler_error("raw table " ~ table_name ~ " has no one-column key: it cannot be staged by key") }}
+    {%- endif -%}
+    {%- set col = landed.get(key[0] | lower) -%}
+    {%- if col is none -%}{{ return(none) }}{%- endif -%}
+    {%- set landed_key = alias ~ '.' ~ adapter.quote(col.name) -%}
+    {{ return('cast(' ~ landed_key ~ ' as ' ~ dbt.type_string() ~ ')' if as_landed else aimetrics.blank_to_null(landed_key)) }}
+{%- endmacro %}
+
+
+{#- Table-level rules of raw table `table_name`, checked after the
+    per-column rules: a list of {when: SQL over the typed columns, true when
+    broken; code; column; rule}. -#}
+{% macro raw_table_checks(table_name) -%}
+    {%- set checks = {
+        'interactions': [{'when': 'responded_at < requested_at', 'code': 'out_of_range', 'column': 'responded_at',
+                          'rule': 'interactions.responded_at must not be before requested_at'}],
+    } -%}
+    {{ return(checks.get(table_name, [])) }}
+{%- endmacro %}
+
+
 {#- SELECT of raw table `table_name` typed and checked against the contract:
     every contract column cleaned (text trimmed, empty = null, enums and
     `lowercase` columns lower-cased, timestamps in UTC, numbers cast), its raw
     text as <column>__raw, the first broken rule as reason_code /
-    reason_column / reason_rule (null when the row is valid), and dedup_rank
+    reason_column / reason_rule (null when the row is valid; table-level
+    rules from raw_table_checks after the per-column rules), and dedup_rank
     (1 = the copy of its key with the latest ingested_at; rows with a null key
     part are each their own copy).
-    extra_checks: list of {when: SQL over typed columns, code, column, rule},
-    checked after the per-column rules. -#}
-{% macro stage_raw(table_name, extra_checks=[]) -%}
+    Every row by default (the base_raw__* models); an incremental run stages
+    a subset without typing the rest:
+    new_rows_only: only the rows ingested after the last complete run (less
+      lookback_days; dedup_rank is then among those rows only);
+    keys_in: SQL query of key values (one-column keys): every copy of those
+      keys, so dedup_rank is exact for them. -#}
+{% macro stage_raw(table_name, new_rows_only=false, keys_in=none) -%}
     {%- set rel = aimetrics.raw_relation(table_name) -%}
     {%- if not execute -%}
         select 1 as placeholder
@@ -61,20 +121,26 @@
     {%- endif -%}
     {%- set node = aimetrics.raw_contract_node(table_name) -%}
     {%- set key = node.meta.get('key', []) -%}
-    {%- set landed = {} -%}
-    {%- if rel is not none -%}
-        {%- for col in adapter.get_columns_in_relation(rel) -%}
-            {%- do landed.update({col.name | lower: col}) -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- set landed = aimetrics._landed_columns(rel) -%}
     {%- set columns = node.columns.values() | list -%}
     {%- set checks = [] -%}
+    {%- set subset = [] -%}
+    {%- if new_rows_only -%}
+        {%- do subset.append(aimetrics.is_new_raw_row(aimetrics._raw_ingested_at(landed, 'landed_rows'))) -%}
+    {%- endif -%}
+    {%- if keys_in is not none and rel is not none -%}
+        {%- set raw_key = aimetrics._raw_key(table_name, landed, 'landed_rows', as_landed=true) -%}
+        {%- do subset.append('1 = 0' if raw_key is none else raw_key ~ ' in (' ~ keys_in ~ ')') -%}
+    {%- endif -%}
 
 with source as (
     {%- if rel is none %}
     select 1 as placeholder where 1 = 0
     {%- else %}
-    select * from {{ rel }}
+    select * from {{ rel }} as landed_rows
+    {%- if subset %}
+    where {{ subset | join(' and ') }}
+    {%- endif %}
     {%- endif %}
 ),
 
@@ -144,12 +210,7 @@ typed as (
                                   'rule': label ~ ' must be <= ' ~ meta['max']}) -%}
         {%- endif -%}
     {%- endfor %}
-    {%- set order_col = landed.get('ingested_at') %}
-        {% if order_col is not none -%}
-        {{ aimetrics.to_utc_timestamp('source.' ~ adapter.quote(order_col.name), order_col.dtype) }}
-        {%- else -%}
-        cast(null as {{ dbt.type_timestamp() }})
-        {%- endif %} as dedup_order_at
+        {{ aimetrics._raw_ingested_at(landed, 'source') }} as dedup_order_at
     from source
 ),
 
@@ -158,7 +219,7 @@ checked as (
         typed.*,
         {%- for part in ['code', 'column', 'rule'] %}
         case
-            {%- for chk in checks + extra_checks %}
+            {%- for chk in checks + aimetrics.raw_table_checks(table_name) %}
             when {{ chk['when'] }} then '{{ chk[part] | replace("'", "''") }}'
             {%- endfor %}
         end as reason_{{ part }},
@@ -192,4 +253,50 @@ select
     {%- for k in key -%}{%- do key_parts.append("coalesce(" ~ k ~ "__raw, '<null>')") -%}{%- endfor -%}
     {{ (key_parts | join(" || '|' || ")) if key_parts else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as record_key
 from checked
+{%- endmacro %}
+
+
+{#- SQL query of the newest ingested_at (in UTC, as dedup_order_at) of raw
+    table `table_name`, one row, column ingested_at: a scan of that one
+    column, no typing of the other columns. Null when the table or its
+    ingested_at column is not landed. -#}
+{% macro raw_max_ingested_at(table_name) -%}
+    {%- set none_sql = 'select cast(null as ' ~ dbt.type_timestamp() ~ ') as ingested_at' -%}
+    {%- if not execute -%}{{ return(none_sql) }}{%- endif -%}
+    {%- set rel = aimetrics.raw_relation(table_name) -%}
+    {%- if rel is none -%}{{ return(none_sql) }}{%- endif -%}
+    {%- set landed = aimetrics._landed_columns(rel) -%}
+    {{ return('select max(' ~ aimetrics._raw_ingested_at(landed, 'landed_rows') ~ ') as ingested_at from '
+              ~ rel ~ ' as landed_rows') }}
+{%- endmacro %}
+
+
+{#- SQL query of the keys (cleaned, as staged) of raw table `table_name`
+    that have a copy ingested after the last complete run (less
+    lookback_days): the keys whose deduplicated row may change. Reads the key
+    and ingested_at columns only. One-column keys. -#}
+{% macro new_raw_keys(table_name) -%}
+    {%- set none_sql = 'select cast(null as ' ~ dbt.type_string() ~ ') as key_value where 1 = 0' -%}
+    {%- if not execute -%}{{ return(none_sql) }}{%- endif -%}
+    {%- set rel = aimetrics.raw_relation(table_name) -%}
+    {%- if rel is none -%}{{ return(none_sql) }}{%- endif -%}
+    {%- set landed = aimetrics._landed_columns(rel) -%}
+    {%- set raw_key = aimetrics._raw_key(table_name, landed, 'new_rows') -%}
+    {%- if raw_key is none -%}{{ return(none_sql) }}{%- endif -%}
+    {{ return('select ' ~ raw_key ~ ' as key_value from ' ~ rel ~ ' as new_rows where '
+              ~ aimetrics.is_new_raw_row(aimetrics._raw_ingested_at(landed, 'new_rows'))) }}
+{%- endmacro %}
+
+
+{#- The rows of base_raw__<table_name> a model reads, as a relation or a
+    parenthesised query (give it an alias: Postgres requires one): all of them (a ref to the base model) unless this is
+    an incremental run, then only every copy of the keys `keys_in` (SQL query
+    of key values) selects, typed by stage_raw: dedup_rank and reason_code
+    are then exact for those keys and no other raw row is typed. -#}
+{% macro base_rows(table_name, keys_in) -%}
+    {%- if aimetrics.incremental_run() -%}
+        ({{ aimetrics.stage_raw(table_name, keys_in=keys_in) }})
+    {%- else -%}
+        {{ ref('base_raw__' ~ table_name) }}
+    {%- endif -%}
 {%- endmacro %}

@@ -1,4 +1,6 @@
 -- depends_on: {{ ref('int_users') }}, {{ ref('stg_raw__interactions') }}
+-- depends_on: {{ ref('base_raw__interactions') }}, {{ ref('base_raw__user_events') }}, {{ ref('base_raw__output_reviews') }}
+-- depends_on: {{ ref('base_raw__users') }}, {{ ref('base_raw__infra_costs') }}
 -- The dates an incremental run rewrites (touched_date), and the newest raw
 -- ingested_at this run saw (loaded_through; recorded after a complete run).
 -- Built first, from the raw rows ingested since the last complete run (less
@@ -13,6 +15,8 @@
 -- queries and of events concerning them; then the previous task of every
 -- event attributed to a touched task or naming a changed query.
 -- On a full build (no complete run recorded) it holds loaded_through only.
+-- The raw rows are read as the base_raw__* models type them (stage_raw), but
+-- only the new ones: loaded_through scans the ingested_at columns alone.
 {%- set ready = aimetrics.incremental_state_ready() %}
 {%- set raw_tables = ['interactions', 'user_events', 'output_reviews', 'users', 'infra_costs'] %}
 
@@ -20,7 +24,7 @@ with loaded as (
     select max(ingested_at) as loaded_through
     from (
         {%- for t in raw_tables %}
-        select max(dedup_order_at) as ingested_at from {{ ref('base_raw__' ~ t) }}
+        {{ aimetrics.raw_max_ingested_at(t) }}
         {%- if not loop.last %}
         union all
         {%- endif %}
@@ -34,30 +38,23 @@ with loaded as (
 
 new_interactions as (
     select interaction_id, task_id, user_id, requested_at
-    from {{ ref('base_raw__interactions') }}
-    where {{ aimetrics.is_new_raw_row('dedup_order_at') }}
+    from ({{ aimetrics.stage_raw('interactions', new_rows_only=true) }}) as new_rows
 ),
 
 new_events as (
     select event_id, task_id, interaction_id, occurred_at
-    from {{ ref('base_raw__user_events') }}
-    where {{ aimetrics.is_new_raw_row('dedup_order_at') }}
+    from ({{ aimetrics.stage_raw('user_events', new_rows_only=true) }}) as new_rows
 ),
 
 -- the queries of every copy of a new review's id: a re-sent review may name another query
 new_reviews as (
     select interaction_id
-    from {{ ref('base_raw__output_reviews') }}
-    where review_id in (
-        select review_id from {{ ref('base_raw__output_reviews') }}
-        where {{ aimetrics.is_new_raw_row('dedup_order_at') }}
-    )
+    from ({{ aimetrics.stage_raw('output_reviews', keys_in=aimetrics.new_raw_keys('output_reviews')) }}) as copies
 ),
 
 new_users as (
     select user_id
-    from {{ ref('base_raw__users') }}
-    where {{ aimetrics.is_new_raw_row('dedup_order_at') }}
+    from ({{ aimetrics.stage_raw('users', new_rows_only=true) }}) as new_rows
 ),
 
 -- queries as known before this run and as newly landed
@@ -150,8 +147,7 @@ touched as (
             false)
     union
     select cost_date
-    from {{ ref('base_raw__infra_costs') }}
-    where {{ aimetrics.is_new_raw_row('dedup_order_at') }}
+    from ({{ aimetrics.stage_raw('infra_costs', new_rows_only=true) }}) as new_rows
 )
 
 select touched.touched_date, loaded.loaded_through

@@ -1,4 +1,7 @@
+{{ config(**aimetrics.incremental_by_raw_key('interactions', 'interaction_id')) }}
 -- raw.interactions, deduplicated (latest ingested_at wins) and valid against the contract.
+-- A table kept by key (macro incremental_by_raw_key; a view on Spark): an incremental
+-- run restages only the keys with a newly ingested raw copy, from all their copies.
 select
     interaction_id,
     task_id,
@@ -18,6 +21,6 @@ select
     experiment_id,
     variant,
     ingested_at
-from {{ ref('base_raw__interactions') }}
+from {{ aimetrics.base_rows('interactions', aimetrics.new_raw_keys('interactions')) }} as staged
 where dedup_rank = 1
   and reason_code is null

@@ -3,7 +3,8 @@
 -- Tier-1 text checks (python_udfs/, registered in DuckDB by the dbt-duckdb
 -- plugin): one row per output (status ok) of a non-internal user whose raw
 -- row carries an output_text. The texts themselves are read here and never
--- stored: only the measurements leave this model.
+-- stored: only the measurements leave this model. An incremental run types
+-- only the raw copies of the queries of the touched dates.
 -- * edit size between the output and the text finally used (final_text):
 --   Levenshtein distance and distance / output length;
 -- * fact consistency against source_text: the count of numbers, dates and
@@ -19,7 +20,8 @@ with texts as (
         raw_rows.output_text,
         raw_rows.final_text,
         raw_rows.source_text
-    from {{ ref('base_raw__interactions') }} as raw_rows
+    from {{ aimetrics.base_rows('interactions',
+        'select interaction_id from ' ~ ref('int_interactions') ~ ' where ' ~ aimetrics.in_touched_dates('requested_date')) }} as raw_rows
     where raw_rows.dedup_rank = 1
         and raw_rows.reason_code is null
         and raw_rows.output_text is not null
