@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
 from datetime import datetime, timezone
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -514,7 +515,26 @@ def _connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:  # pragma: no cover - ICU is bundled with the Python package
         con.close()
         raise AimetricsError(f"cannot set the DuckDB session time zone to UTC: {_one_line(exc)}") from None
+    _limit_resources(con, db_path)
     return con
+
+
+def _limit_resources(con: duckdb.DuckDBPyConnection, db_path: Path | str) -> None:
+    """The profile's DuckDB resource settings, from the same environment variables.
+
+    Without them DuckDB takes 80% of RAM: loading 10M interactions reached 13.3 GB RSS. With
+    a memory limit it spills the loader's temp tables to the temp directory instead.
+    """
+    settings = {"memory_limit": os.environ.get("AIMETRICS_MEMORY_LIMIT", "4GB"),
+                "temp_directory": os.environ.get("AIMETRICS_TEMP_DIRECTORY", f"{db_path}.tmp")}
+    if os.environ.get("AIMETRICS_THREADS"):
+        settings["threads"] = os.environ["AIMETRICS_THREADS"]
+    for name, value in settings.items():
+        try:
+            con.execute(f"SET {name} = {_qs(str(value))}")
+        except duckdb.Error as exc:
+            con.close()
+            raise AimetricsError(f"cannot set DuckDB {name} = {value!r} (from AIMETRICS_*): {_one_line(exc)}") from None
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, contract: Table) -> dict[str, _TableColumn]:

@@ -40,6 +40,7 @@ def _levenshtein_dp(a: str, b: str) -> int:
     ("same text", "same text", 0),
     ("Grüße", "Grüsse", 2),           # code points, not bytes
     ("a" * 100, "a" * 99 + "b", 1),   # longer than a machine word
+    ("\U0001F600ab", "ab", 1),         # a code point outside the BMP is one character
 ])
 def test_edit_distance_known_cases(a, b, expected):
     assert text_edit_distance(a, b) == expected

@@ -5,8 +5,8 @@ on their own. Every function takes and returns plain Python values and is null-s
 (``None``) argument gives ``None`` (DuckDB does not even call them with a null, by default).
 
 * :func:`text_edit_distance` - Levenshtein distance (insertions, deletions, substitutions of single
-  characters) between the output text and the text finally used, by the bit-parallel algorithm of
-  Myers (1999) / Hyyrö (2003): O(len(a) * ceil(len(b) / word)) with Python's big integers.
+  characters) between the output text and the text finally used, by rapidfuzz's bit-parallel
+  algorithm (Myers 1999 / Hyyrö 2003) in C++.
 * :func:`normalized_edit_ratio` - that distance / the length of the output text: the same edit ratio
   as ``edit_distance / output_chars`` of the raw contract's ``output_edited`` events (so it is
   compared with ``var('substantive_edit_ratio')`` the same way); ``None`` for an empty output.
@@ -19,37 +19,16 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from rapidfuzz.distance import Levenshtein
+
 
 def text_edit_distance(a: str | None, b: str | None) -> int | None:
-    """Levenshtein distance between two texts (unit costs); None when either is None."""
+    """Levenshtein distance between two texts (unit costs, over Unicode code points); None when
+    either is None. Computed by rapidfuzz (C++, bit-parallel): about 100 times faster than the
+    same algorithm in Python, which made this check the slowest step of a build."""
     if a is None or b is None:
         return None
-    if len(a) < len(b):
-        a, b = b, a
-    m = len(b)
-    if m == 0:
-        return len(a)
-    peq: dict[str, int] = {}
-    for i, ch in enumerate(b):
-        peq[ch] = peq.get(ch, 0) | (1 << i)
-    mask = (1 << m) - 1
-    last = 1 << (m - 1)
-    pv, mv, score = mask, 0, m
-    for ch in a:
-        eq = peq.get(ch, 0)
-        xv = eq | mv
-        xh = ((((eq & pv) + pv) & mask) ^ pv) | eq
-        ph = (mv | ~(xh | pv)) & mask
-        mh = pv & xh
-        if ph & last:
-            score += 1
-        elif mh & last:
-            score -= 1
-        ph = ((ph << 1) | 1) & mask
-        mh = (mh << 1) & mask
-        pv = (mh | ~(xv | ph)) & mask
-        mv = ph & xv
-    return score
+    return Levenshtein.distance(a, b)
 
 
 def normalized_edit_ratio(output_text: str | None, final_text: str | None) -> float | None:
