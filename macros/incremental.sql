@@ -26,6 +26,54 @@
 {%- endmacro %}
 
 
+{#- Config of an incremental model of weekly rows (or of rows whose partition
+    date falls in a week that is rebuilt whole): a run rewrites every week
+    holding a touched date, and the `weeks_after` weeks after each (for a row
+    that compares a week with the previous one). Same strategy as
+    incremental_by_date; the pre-hook deletes the rewritten weeks. The model
+    must output every row of those weeks: filter its inputs with
+    in_touched_weeks and its output with in_touched_weeks(date_column,
+    weeks_after=weeks_after). -#}
+{% macro incremental_by_week(date_column, weeks_after=0) -%}
+    {%- set config = aimetrics.incremental_by_date(date_column) -%}
+    {%- if 'pre_hook' in config -%}
+        {%- do config.update({'pre_hook': "{{ aimetrics.delete_touched_weeks('" ~ date_column ~ "', "
+                                          ~ weeks_after ~ ") }}"}) -%}
+    {%- endif -%}
+    {{ return(config) }}
+{%- endmacro %}
+
+
+{#- pre-hook of incremental_by_week models: on an incremental run, delete
+    every row whose week is rewritten (touched weeks and weeks_after after). -#}
+{% macro delete_touched_weeks(date_column, weeks_after=0) -%}
+    {%- if incremental_run() -%}
+    delete from {{ this }} where {{ aimetrics.in_touched_weeks(date_column, weeks_after=weeks_after) }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- SQL predicate for an incremental_by_week model: the ISO week of
+    `date_column` holds a touched date, or is up to `weeks_before` weeks
+    before / `weeks_after` weeks after such a week. True on a full build.
+    Models calling it declare `-- depends_on: {{ ref('int_incremental_scope') }}`. -#}
+{% macro in_touched_weeks(date_column, weeks_before=0, weeks_after=0) -%}
+    {%- if incremental_run() -%}
+        {%- set scope = ref('int_incremental_scope') -%}
+        {{ aimetrics.week_start(date_column) }} in (
+            {%- for k in range(-weeks_after, weeks_before + 1) %}
+            select {{ aimetrics.week_start('touched_date') if k == 0
+                      else aimetrics.add_days(aimetrics.week_start('touched_date'), -7 * k) }} from {{ scope }}
+            {%- if not loop.last %} union{% endif %}
+            {%- endfor %})
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- pre-hook of the incremental models: on an incremental run, delete every
     row of a touched date, so a date whose rows all left (a query replayed as
     invalid, a user marked internal) does not keep them. -#}

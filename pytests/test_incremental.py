@@ -368,3 +368,56 @@ def test_full_refresh_is_refused_without_the_var(raw, dbt, tmp_path):
     with duckdb.connect(str(db)) as con:
         built = con.sql("select count(*) from information_schema.tables where table_schema = 'marts'").fetchall()[0][0]
     assert built == 0, "a refused full refresh builds nothing"
+
+
+def test_a_change_in_one_week_rewrites_the_week_after(raw, dbt, tmp_path):
+    """guardrails_weekly compares each week with the previous one: a query of week W replayed as
+    invalid changes W + 1's previous-week counts although no date of W + 1 is touched. The
+    random batches touch nearly every week, so this case is built on purpose: one query whose
+    task and events all lie in W, a following week with outputs of its feature, and a run that
+    must touch dates of W only."""
+    db = tmp_path / "one_week.duckdb"
+    everything = {t: _with_ingested(tab, 0, _order(tab), late=0) for t, tab in raw.items()}
+    land(db, everything, tmp_path / "all")
+    dbt(db, *MODELS_AND_SEEDS)
+    week = "date_trunc('week', {})"
+    with duckdb.connect(str(db)) as con:
+        picked = con.sql(f"""
+            with task_days as (
+                select task_id, requested_date as day from intermediate.int_interactions
+                union all select task_id, occurred_date from intermediate.int_events where task_id is not null
+                union all select task_id, attributed_date from intermediate.int_events where task_id is not null
+            ),
+            one_week_tasks as (
+                select task_id from task_days group by task_id
+                having min({week.format('day')}) = max({week.format('day')})
+            )
+            select q.interaction_id, {week.format('q.requested_date')} as w
+            from marts.fct_interactions as q
+            where q.is_output
+                and q.task_id in (select task_id from one_week_tasks)
+                and q.interaction_id not in (select concerned_interaction_id from intermediate.int_events
+                                             where concerned_interaction_id is not null
+                                                 and {week.format('occurred_date')} <> {week.format('attributed_date')})
+                and exists (select 1 from marts.fct_interactions as nxt
+                            where nxt.is_output and nxt.feature = q.feature
+                                and {week.format('nxt.requested_date')} = {week.format('q.requested_date')} + interval 7 day)
+            order by q.requested_date, q.interaction_id
+            limit 1""").fetchall()
+        assert picked, "the demo has a query whose task lies in one week followed by a week with outputs"
+        query_id, w = picked[0]
+        replay = con.sql(f"select * from raw.interactions where interaction_id = '{query_id}'").to_arrow_table()
+    replay = _replace(replay, "confidence", [1.7] * replay.num_rows)  # out of range: the query goes to quarantine
+    replay = _with_ingested(replay, 1, np.arange(replay.num_rows), late=0)
+    land(db, {"interactions": replay}, tmp_path / "replay")
+    dbt(db, *MODELS_AND_SEEDS, "--vars", "{lookback_days: 0}")
+    with duckdb.connect(str(db)) as con:
+        weeks = con.sql(f"select distinct {week.format('touched_date')} from intermediate.int_incremental_scope"
+                        " where touched_date is not null").fetchall()
+    assert [r[0] for r in weeks] == [w], f"the run touches week {w} only, not {weeks}"
+
+    full = tmp_path / "one_week_full.duckdb"
+    shutil.copy(db, full)
+    dbt(full, *MODELS_AND_SEEDS, "--full-refresh", "--vars", "{allow_full_refresh: true}")
+    problems = mart_differences(db, full)
+    assert not problems, "incremental marts differ from the full refresh:\n" + "\n".join(problems)

@@ -1,13 +1,19 @@
+{{ config(**aimetrics.incremental_by_week('period_start')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- AI adoption per day and per ISO week: one row per period (`day` or `week`)
 -- x period_start with any activity. Active users: non-internal users with any
 -- event or query in the period; AI users: those with a query (any status, any
 -- feature) in it; adoption rate = AI users / active users.
+-- Incremental by week (macro incremental_by_week): a run rewrites the day and
+-- week rows of every week holding a touched date, from that week's activity.
 with activity as (
     select user_id, activity_date from {{ ref('int_user_activity_days') }}
+    where {{ aimetrics.in_touched_weeks('activity_date') }}
 ),
 
 ai_activity as (
     select distinct user_id, requested_date as activity_date from {{ ref('int_interactions') }}
+    where {{ aimetrics.in_touched_weeks('requested_date') }}
 ),
 
 periods as (

@@ -1,3 +1,5 @@
+{{ config(**aimetrics.incremental_by_week('week', weeks_after=1)) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- Counter-metrics (Goodhart guards): one row per ISO week x feature with an
 -- output or a task.
 -- * Rubber-stamping: acceptance rate (outputs with an output_accepted event /
@@ -13,6 +15,10 @@
 --   one are left out) with at least var('min_segment_tasks') (30) mature
 --   tasks, lowest segment TCR / highest segment TCR; breached below
 --   var('segment_guardrail_ratio') (0.8).
+-- Incremental by week (macro incremental_by_week): a run rewrites the weeks
+-- holding a touched date and the week after each (it compares with the
+-- previous week), from the outputs and tasks of those weeks and the week
+-- before, and the events of those tasks only.
 with task_roles as (
     select
         task_id,
@@ -21,6 +27,15 @@ with task_roles as (
         max(case when role = 'recontact' then 1 else 0 end) = 1 as has_recontact
     from {{ ref('int_events') }}
     where task_id is not null
+    {%- if aimetrics.incremental_run() %}
+        and task_id in (
+            select task_id from {{ ref('fct_interactions') }}
+            where {{ aimetrics.in_touched_weeks('requested_date', weeks_before=1, weeks_after=1) }}
+            union
+            select task_id from {{ ref('fct_tasks') }}
+            where {{ aimetrics.in_touched_weeks('task_date', weeks_before=1, weeks_after=1) }}
+        )
+    {%- endif %}
     group by task_id
 ),
 
@@ -36,6 +51,7 @@ acceptance as (
     left join task_roles
         on interactions.task_id = task_roles.task_id
     where interactions.is_output
+        and {{ aimetrics.in_touched_weeks('interactions.requested_date', weeks_before=1, weeks_after=1) }}
     group by {{ aimetrics.week_start('interactions.requested_date') }}, interactions.feature
 ),
 
@@ -53,6 +69,7 @@ tasks as (
     left join {{ ref('dim_users') }} as users
         on tasks.user_id = users.user_id
     where tasks.is_mature
+        and {{ aimetrics.in_touched_weeks('tasks.task_date', weeks_before=1, weeks_after=1) }}
 ),
 
 deflection as (
@@ -172,3 +189,4 @@ select
             < cast({{ var('segment_guardrail_ratio') }} as {{ aimetrics.type_double() }}), false)
         as segment_guardrail_breached
 from joined
+where {{ aimetrics.in_touched_weeks('week', weeks_after=1) }}

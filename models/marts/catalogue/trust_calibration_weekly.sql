@@ -1,3 +1,5 @@
+{{ config(**aimetrics.incremental_by_week('week')) }}
+-- depends_on: {{ ref('int_incremental_scope') }}
 -- One row per ISO week x feature x model with at least one output (the week
 -- of its requested_at date):
 -- * over-trust = hallucinated outputs (adjudicated) that were accepted (an
@@ -9,6 +11,8 @@
 --   seed) of the most severe failed final verdict across dimensions, 0 if
 --   none / outputs with any final verdict. A failed verdict without a
 --   severity weighs as the seed's lowest weight.
+-- Incremental by week (macro incremental_by_week): a run rewrites the weeks
+-- holding a touched date, from the outputs and verdicts of those weeks.
 with weights as (
     select severity, weight from {{ ref('stg_seeds__severity_weights') }}
 ),
@@ -28,6 +32,7 @@ failure_weights as (
     left join weights
         on verdicts.final_severity = weights.severity
     cross join lowest_weight
+    where {{ aimetrics.in_touched_weeks('verdicts.requested_date') }}
     group by verdicts.interaction_id
 ),
 
@@ -46,6 +51,7 @@ outputs as (
     left join failure_weights
         on interactions.interaction_id = failure_weights.interaction_id
     where interactions.is_output
+        and {{ aimetrics.in_touched_weeks('interactions.requested_date') }}
 ),
 
 counted as (
