@@ -2,27 +2,46 @@
     are partitioned by a date; a run rewrites every partition whose date is
     in int_incremental_scope (the dates touched by raw rows ingested since the
     last complete run, minus var('lookback_days')), so the strategy
-    (delete+insert of those dates, or insert_overwrite of those partitions on
-    Spark: dbt_project.yml) never changes the result. -#}
+    (pre-hook delete of those dates then append, or insert_overwrite of
+    those partitions on Spark) never changes the result. -#}
 
 
-{#- Config of an incremental model rewritten by `date_column`: the one place
-    the strategy is chosen. delete+insert with the date as the key (DuckDB,
-    Postgres: every row of a touched date is deleted (pre-hook, also the
-    dates left with no rows), then the new rows inserted); on
-    Spark/Databricks insert_overwrite of the date partitions. -#}
-{% macro incremental_by_date(date_column) -%}
+{#- Config of an incremental model rewritten by `date_column` (its
+    unique_key: the grain whose rows are replaced): the one place the
+    strategy is chosen. DuckDB, Postgres: every row of a touched date is
+    deleted by the pre-hook (also the dates left with no rows), then the new
+    rows appended (`append`: dbt's delete+insert would scan the table a
+    second time to delete the same dates); on Spark/Databricks
+    insert_overwrite of the date partitions. days_before: the model also
+    rewrites the rows of up to that many days before each touched date. -#}
+{% macro incremental_by_date(date_column, days_before=0) -%}
     {%- set spark = target.type in ('spark', 'databricks') -%}
     {%- set config = {'materialized': 'incremental', 'unique_key': date_column,
-                      'incremental_strategy': 'insert_overwrite' if spark else 'delete+insert'} -%}
+                      'incremental_strategy': 'insert_overwrite' if spark else 'append'} -%}
     {%- if spark -%}
         {%- do config.update({'partition_by': [date_column]}) -%}
     {%- else -%}
-        {#- a touched date with no rows left must be emptied too: delete+insert only deletes the
-            dates present in the new rows. Same transaction as the model. -#}
-        {%- do config.update({'pre_hook': "{{ aimetrics.delete_touched_dates('" ~ date_column ~ "') }}"}) -%}
+        {#- same transaction as the model -#}
+        {%- do config.update({'pre_hook': "{{ aimetrics.delete_touched_dates('" ~ date_column ~ "', "
+                                          ~ days_before ~ ") }}"}) -%}
     {%- endif -%}
     {{ return(config) }}
+{%- endmacro %}
+
+
+{#- The pre-hook SQL of an appending incremental model: `delete_sql` (the
+    rows this run rewrites) on an incremental run; on a run that rebuilds
+    every row into an existing table (no complete run recorded, e.g. after
+    a killed first build) every row, so nothing is appended twice; nothing
+    (select 1) when the table is created. -#}
+{% macro delete_rows_to_rewrite(delete_sql) -%}
+    {%- if incremental_run() -%}
+    {{ delete_sql }}
+    {%- elif this is not none and is_incremental() -%}
+    delete from {{ this }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -47,11 +66,9 @@
 {#- pre-hook of incremental_by_week models: on an incremental run, delete
     every row whose week is rewritten (touched weeks and weeks_after after). -#}
 {% macro delete_touched_weeks(date_column, weeks_after=0) -%}
-    {%- if incremental_run() -%}
-    delete from {{ this }} where {{ aimetrics.in_touched_weeks(date_column, weeks_after=weeks_after) }}
-    {%- else -%}
-    select 1
-    {%- endif -%}
+    {{ aimetrics.delete_rows_to_rewrite(
+        'delete from ' ~ this ~ ' where ' ~ aimetrics.in_touched_weeks(date_column, weeks_after=weeks_after)
+        if incremental_run() else none) }}
 {%- endmacro %}
 
 
@@ -77,12 +94,10 @@
 {#- pre-hook of the incremental models: on an incremental run, delete every
     row of a touched date, so a date whose rows all left (a query replayed as
     invalid, a user marked internal) does not keep them. -#}
-{% macro delete_touched_dates(date_column) -%}
-    {%- if incremental_run() -%}
-    delete from {{ this }} where {{ date_column }} in (select touched_date from {{ ref('int_incremental_scope') }})
-    {%- else -%}
-    select 1
-    {%- endif -%}
+{% macro delete_touched_dates(date_column, days_before=0) -%}
+    {{ aimetrics.delete_rows_to_rewrite(
+        'delete from ' ~ this ~ ' where ' ~ aimetrics.in_touched_dates(date_column, days_before=days_before)
+        if incremental_run() else none) }}
 {%- endmacro %}
 
 
@@ -232,13 +247,14 @@
     deduplicated rows by its contract key, `key_column`: on an incremental run
     every key with a copy among the new raw rows is deleted (pre-hook, also
     the keys whose new winner is invalid) and its valid winner, recomputed
-    from all its copies, inserted (delete+insert by the key). Spark and
+    from all its copies, appended (strategy append after the pre-hook's
+    delete: the key is the unique_key, replaced as a whole). Spark and
     Databricks (no key-based merge without Delta): a view, as before. -#}
 {% macro incremental_by_raw_key(table_name, key_column) -%}
     {%- if target.type in ('spark', 'databricks') -%}
         {{ return({'materialized': 'view'}) }}
     {%- endif -%}
-    {{ return({'materialized': 'incremental', 'unique_key': key_column, 'incremental_strategy': 'delete+insert',
+    {{ return({'materialized': 'incremental', 'unique_key': key_column, 'incremental_strategy': 'append',
                'pre_hook': "{{ aimetrics.delete_new_keys('" ~ table_name ~ "', '" ~ key_column ~ "') }}"}) }}
 {%- endmacro %}
 
@@ -247,9 +263,7 @@
     incremental run, delete every row whose key has a copy among the new raw
     rows, so a key whose new winner is invalid leaves the table. -#}
 {% macro delete_new_keys(table_name, key_column) -%}
-    {%- if incremental_run() -%}
-    delete from {{ this }} where {{ key_column }} in ({{ aimetrics.new_raw_keys(table_name) }})
-    {%- else -%}
-    select 1
-    {%- endif -%}
+    {{ aimetrics.delete_rows_to_rewrite(
+        'delete from ' ~ this ~ ' where ' ~ key_column ~ ' in (' ~ aimetrics.new_raw_keys(table_name) ~ ')'
+        if incremental_run() else none) }}
 {%- endmacro %}

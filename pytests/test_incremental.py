@@ -421,3 +421,22 @@ def test_a_change_in_one_week_rewrites_the_week_after(raw, dbt, tmp_path):
     dbt(full, *MODELS_AND_SEEDS, "--full-refresh", "--vars", "{allow_full_refresh: true}")
     problems = mart_differences(db, full)
     assert not problems, "incremental marts differ from the full refresh:\n" + "\n".join(problems)
+
+
+def test_a_build_without_a_recorded_run_rebuilds_into_the_existing_tables(raw, dbt, tmp_path):
+    """A first build killed after its models were built and before on-run-end recorded the run
+    leaves incremental tables and no watermark: the next run rebuilds every row into those tables
+    (they are not recreated without --full-refresh) and must not append them a second time."""
+    db = tmp_path / "unrecorded.duckdb"
+    batches = make_batches(raw, 3)
+    land(db, batches[0], tmp_path / "batch0")
+    dbt(db, *MODELS_AND_SEEDS)
+    with duckdb.connect(str(db)) as con:  # as if killed before on-run-end
+        con.execute("drop table intermediate.aimetrics_incremental_watermark")
+    land(db, batches[1], tmp_path / "batch1")
+    dbt(db, *MODELS_AND_SEEDS)
+    full = tmp_path / "unrecorded_full.duckdb"
+    shutil.copy(db, full)
+    dbt(full, *MODELS_AND_SEEDS, "--full-refresh", "--vars", "{allow_full_refresh: true}")
+    problems = mart_differences(db, full) + mart_differences(db, full, [f"stg_raw__{t}" for t in STAGED_BY_KEY])
+    assert not problems, "a rebuild into existing tables differs from the full refresh:\n" + "\n".join(problems)

@@ -1,4 +1,4 @@
-{{ config(**aimetrics.incremental_by_date('activity_date')) }}
+{{ config(**aimetrics.incremental_by_date('activity_date', days_before=7)) }}
 -- depends_on: {{ ref('int_incremental_scope') }}
 -- One row per non-internal user and UTC day with any event or query, with the
 -- user's next active day within the following 7 days (null when none):
