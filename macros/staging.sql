@@ -40,7 +40,8 @@
     booleans, dates, times. Its raw text is then a plain cast, no trim. -#}
 {% macro _never_blank_type(data_type) -%}
     {%- set t = (data_type or '') | lower -%}
-    {%- if aimetrics._is_text_type(t) -%}{{ return(false) }}{%- endif -%}
+    {#- an ENUM's type lists its labels, which may contain any of the words below -#}
+    {%- if aimetrics._is_text_type(t) or 'enum' in t -%}{{ return(false) }}{%- endif -%}
     {%- for word in ['int', 'double', 'float', 'real', 'decimal', 'numeric', 'timestamp', 'date', 'time', 'bool'] -%}
         {%- if word in t -%}{{ return(true) }}{%- endif -%}
     {%- endfor -%}
