@@ -24,7 +24,7 @@ with
 -- ---------------------------------------------------------------- users
 users_ranked as (
     select nb(user_id) as user_id, en(ai_access) as ai_access, is_internal,
-           row_number() over (partition by nb(user_id)) as copy_rank
+           row_number() over (partition by user_id) as copy_rank
     from raw.users
 ),
 internal_users as (  -- a quarantined users row counts as missing (not internal)
@@ -42,7 +42,7 @@ inter_ranked as (
         coalesce(attempt, 1) as attempt, attempt as attempt_raw,
         -- latest ingested_at wins, null oldest; a null id is its own copy
         case when nb(interaction_id) is null then 1 else row_number() over (
-            partition by nb(interaction_id) order by ingested_at desc nulls last) end as copy_rank
+            partition by interaction_id order by ingested_at desc nulls last) end as copy_rank
     from raw.interactions
 ),
 queries as (
@@ -87,7 +87,7 @@ event_ranked as (
            en(event_type) as event_type, nb(task_id) as task_id, nb(interaction_id) as interaction_id,
            edit_distance, output_chars,
            case when nb(event_id) is null then 1 else row_number() over (
-               partition by nb(event_id) order by ingested_at desc nulls last) end as copy_rank
+               partition by event_id order by ingested_at desc nulls last) end as copy_rank
     from raw.user_events
 ),
 roles as (
@@ -146,7 +146,7 @@ review_ranked as (
            en(reviewer_kind) as reviewer_kind, en(dimension) as dimension, en(verdict) as verdict,
            en(severity) as severity, reviewed_at,
            case when nb(review_id) is null then 1
-                else row_number() over (partition by nb(review_id)) end as copy_rank
+                else row_number() over (partition by review_id) end as copy_rank
     from raw.output_reviews
 ),
 hallucination_final as (  -- tier 2 beats tier 1; tier-1 time ties go to llm_judge; then larger review_id
