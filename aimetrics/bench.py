@@ -111,14 +111,11 @@ def _same(name: str, b, m) -> bool:
 # ---------------------------------------------------------------------------- child phases
 
 def _connect(db: str):
-    """A DuckDB connection with the same settings as the dbt profile."""
-    import duckdb
+    """A DuckDB connection with the same settings as the dbt profile (the loader's, which reads
+    the same AIMETRICS_* variables; run_bench sets AIMETRICS_THREADS for every child)."""
+    from aimetrics.load import connect
 
-    con = duckdb.connect(db)
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{os.environ.get('AIMETRICS_MEMORY_LIMIT', '4GB')}'")
-    con.execute(f"SET threads = {int(os.environ.get('AIMETRICS_THREADS', '4'))}")
-    con.execute(f"SET temp_directory = '{os.environ.get('AIMETRICS_TEMP_DIRECTORY', db + '.tmp')}'")
+    con = connect(db)
     con.execute("SET preserve_insertion_order = false")
     return con
 

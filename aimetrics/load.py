@@ -499,7 +499,9 @@ def _check_source(con: duckdb.DuckDBPyConnection, src: _Source, contract: Table,
         raise AimetricsError(f"{src.path}: " + "; ".join(problems))
 
 
-def _connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC with the profile's resource settings (`_limit_resources`);
+    a clear error when the file is locked or cannot be opened."""
     try:
         con = duckdb.connect(str(db_path))
     except duckdb.Error as exc:
@@ -598,7 +600,7 @@ def load_tables(db_path: Path | str, inputs: dict[str, Sequence[Path | str | Row
     from aimetrics.progress import progress
 
     n_files = sum(len(plan) for _, plan in plans)
-    con = _connect(db_path)
+    con = connect(db_path)
     try:
         con.execute("BEGIN TRANSACTION")
         try:
