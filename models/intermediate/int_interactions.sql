@@ -12,20 +12,18 @@ with interactions as (
         and {{ aimetrics.in_touched_dates('cast(interactions.requested_at as date)') }}
 ),
 
-prices as (
+-- each price of a model holds from its effective_from until the model's next
+-- price (unique per model x effective_from, tested on the seed): a query's
+-- price is the one whose period holds its UTC date, found by an equi-join on
+-- the model, so the queries are read once (no ranking window over them)
+price_periods as (
     select
-        interactions.interaction_id,
-        pricing.input_usd_per_1m_tokens,
-        pricing.output_usd_per_1m_tokens,
-        row_number() over (
-            partition by interactions.interaction_id
-            order by pricing.effective_from desc
-        ) as price_rank
-    from interactions
-    inner join {{ ref('stg_seeds__model_pricing') }} as pricing
-        on interactions.model = pricing.model
-        and pricing.effective_from <= cast(interactions.requested_at as date)
-    where interactions.cost_usd is null
+        model,
+        effective_from,
+        lead(effective_from) over (partition by model order by effective_from) as effective_until,
+        input_usd_per_1m_tokens,
+        output_usd_per_1m_tokens
+    from {{ ref('stg_seeds__model_pricing') }}
 )
 
 select
@@ -46,14 +44,14 @@ select
     interactions.cost_usd as reported_cost_usd,
     case
         when interactions.cost_usd is not null then interactions.cost_usd
-        when prices.interaction_id is not null then
+        when prices.model is not null then
             (coalesce(interactions.input_tokens, 0) * prices.input_usd_per_1m_tokens
              + coalesce(interactions.output_tokens, 0) * prices.output_usd_per_1m_tokens) / 1000000.0
         else 0
     end as cost_usd,
     case
         when interactions.cost_usd is not null then 'reported'
-        when prices.interaction_id is not null then 'priced'
+        when prices.model is not null then 'priced'
         else 'unpriced'
     end as cost_source,
     interactions.confidence,
@@ -65,6 +63,7 @@ select
             then 1000 * {{ aimetrics.seconds_between('interactions.requested_at', 'interactions.responded_at') }}
     end as latency_ms
 from interactions
-left join prices
-    on interactions.interaction_id = prices.interaction_id
-    and prices.price_rank = 1
+left join price_periods as prices
+    on interactions.model = prices.model
+    and prices.effective_from <= cast(interactions.requested_at as date)
+    and (prices.effective_until is null or cast(interactions.requested_at as date) < prices.effective_until)

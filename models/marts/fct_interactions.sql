@@ -5,18 +5,15 @@
 -- with status ok. Valid (for CPVO): an output not adjudicated hallucinated
 -- that was accepted or verified (first at t) with no corrective event
 -- concerning it or belonging to its task in [t, t + behavioral_window_minutes].
+{#- int_events and int_interactions are read where needed (each read scans
+    only the columns it uses), not through CTEs shared by several steps:
+    DuckDB materializes or fans out a CTE read twice with all its columns,
+    which cost a third of this model's time at 10M queries. -#}
+{%- set touched_interactions = 'select interaction_id from ' ~ ref('int_interactions')
+                               ~ ' where ' ~ aimetrics.in_touched_dates('requested_date') %}
 with interactions as (
     select * from {{ ref('int_interactions') }}
     where {{ aimetrics.in_touched_dates('requested_date') }}
-),
-
--- events concerning these queries or belonging to their tasks
-events as (
-    select * from {{ ref('int_events') }}
-    {%- if aimetrics.incremental_run() %}
-    where concerned_interaction_id in (select interaction_id from interactions)
-        or task_id in (select task_id from interactions)
-    {%- endif %}
 ),
 
 verdicts as (
@@ -28,7 +25,7 @@ verdicts as (
         count(*) as reviewed_dimensions
     from {{ ref('int_review_verdicts') }}
     {%- if aimetrics.incremental_run() %}
-    where interaction_id in (select interaction_id from interactions)
+    where interaction_id in (select interaction_id from ({{ touched_interactions }}) as touched)
     {%- endif %}
     group by interaction_id
 ),
@@ -45,8 +42,12 @@ reactions as (
         count(case when is_substantive_edit then 1 end) as substantive_edit_events,
         count(case when is_intervention then 1 end) as interventions,
         count(case when is_corrective then 1 end) as corrective_events
-    from events
-    where concerned_interaction_id is not null
+    from {{ ref('int_events') }} as events
+    where events.concerned_interaction_id is not null
+    {%- if aimetrics.incremental_run() %}
+        -- the events concerning the queries of the touched dates
+        and events.concerned_interaction_id in (select interaction_id from ({{ touched_interactions }}) as touched)
+    {%- endif %}
     group by concerned_interaction_id
 ),
 
@@ -57,18 +58,19 @@ accepted as (
         reactions.first_accepted_or_verified_at as window_start,
         {{ dbt.dateadd('minute', var('behavioral_window_minutes'), 'reactions.first_accepted_or_verified_at') }}
             as window_end
-    from interactions
+    from {{ ref('int_interactions') }} as interactions
     inner join reactions
         on interactions.interaction_id = reactions.interaction_id
     where interactions.is_output
         and reactions.first_accepted_or_verified_at is not null
+        and {{ aimetrics.in_touched_dates('interactions.requested_date') }}
 ),
 
 correctives_in_window as (
     -- corrective events concerning the output or belonging to its task
     select accepted.interaction_id, events.event_id
     from accepted
-    inner join events
+    inner join {{ ref('int_events') }} as events
         on events.concerned_interaction_id = accepted.interaction_id
     where events.is_corrective
         and events.occurred_at >= accepted.window_start
@@ -76,7 +78,7 @@ correctives_in_window as (
     union
     select accepted.interaction_id, events.event_id
     from accepted
-    inner join events
+    inner join {{ ref('int_events') }} as events
         on events.task_id = accepted.task_id
     where events.is_corrective
         and events.occurred_at >= accepted.window_start
