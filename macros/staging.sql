@@ -119,8 +119,9 @@
     reason_column / reason_rule (null when the row is valid; table-level
     rules from raw_table_checks after the per-column rules), and dedup_rank
     (1 = the copy of its key with the latest ingested_at; rows with a null key
-    part are each their own copy). With a one-column key only the rows of a
-    key landed more than once go through the ranking window (about 1 % of
+    part are each their own copy). Typing every row of a table with a
+    one-column key, only the rows of a key landed more than once go through
+    the ranking window (about 1 % of
     events; the window over all 56M events of the 10M benchmark cost 70 of
     its 114 s); the rest are rank 1.
     Every row by default (the base_raw__* models); an incremental run stages
@@ -149,9 +150,11 @@
     {%- if keys_in is not none and rel is not none -%}
         {%- do subset.append('1 = 0' if raw_key is none else raw_key ~ ' in (' ~ keys_in ~ ')') -%}
     {%- endif -%}
-    {#- rank only the copies of keys landed more than once (see above); not exists,
+    {#- rank only the copies of keys landed more than once (see above), when
+        every row is typed: a subset (an incremental run) is small, and the
+        split would read the raw table three times to select it. not exists,
         not `not in`: Postgres plans it as a hash anti-join at any size -#}
-    {%- set split_copies = raw_key is not none -%}
+    {%- set split_copies = raw_key is not none and not subset -%}
     {%- set branches = [
         {'name': 'typed', 'where': subset + (['not exists (select 1 from copied_keys where copied_keys.key_value = ' ~ raw_key ~ ')']
                                              if split_copies else [])},

@@ -34,23 +34,21 @@ resolved as (
         on events.interaction_id = named.interaction_id
 ),
 
--- Each output of a task holds from its request until the next output of the
--- task is requested (outputs in the order the "latest output" rule ranks
--- them: requested_at, attempt, interaction_id; of outputs requested at the
--- same instant only the last holds a non-empty span). The output an event
--- concerns is the one whose span holds its time: an equi-join on the task,
--- no ranking window over the events.
-output_spans as (
+latest_output_before as (
     select
-        task_id,
-        interaction_id,
-        requested_at as held_from,
-        lead(requested_at) over (
-            partition by task_id
-            order by requested_at, attempt, interaction_id
-        ) as held_until
-    from {{ ref('int_interactions') }}
-    where is_output
+        resolved.event_id,
+        outputs.interaction_id,
+        row_number() over (
+            partition by resolved.event_id
+            order by outputs.requested_at desc, outputs.attempt desc, outputs.interaction_id desc
+        ) as output_rank
+    from resolved
+    inner join {{ ref('int_interactions') }} as outputs
+        on resolved.resolved_task_id = outputs.task_id
+        and outputs.is_output
+        and outputs.requested_at <= resolved.occurred_at
+    where resolved.named_interaction_id is null
+        and resolved.resolved_task_id is not null
 ),
 
 attributed as (
@@ -58,16 +56,14 @@ attributed as (
         resolved.*,
         coalesce(
             resolved.named_interaction_id,
-            spans.interaction_id,
+            latest_output_before.interaction_id,
             tasks.first_output_id,
             tasks.first_interaction_id
         ) as concerned_interaction_id
     from resolved
-    left join output_spans as spans
-        on resolved.named_interaction_id is null
-        and resolved.resolved_task_id = spans.task_id
-        and spans.held_from <= resolved.occurred_at
-        and (spans.held_until is null or resolved.occurred_at < spans.held_until)
+    left join latest_output_before
+        on resolved.event_id = latest_output_before.event_id
+        and latest_output_before.output_rank = 1
     left join {{ ref('int_tasks') }} as tasks
         on resolved.resolved_task_id = tasks.task_id
 ),
